@@ -1,0 +1,46 @@
+# fbr_nb: every target installs what it needs into ./.venv first (Python 3.11, pinned stack).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.fbr_nb-installed
+# Pins that were seen to install together here (see DEVELOPERS.md / ../shared/notes/stack.md).
+PINS := "nbdev==2.4.14" "fastcore<2" "execnb<0.2" "ghapi<2" "fastai==2.8.7" torch==2.14.1 torchvision==0.29.1
+
+.PHONY: install test test-all demo tables export clean-nbs bench help
+
+help:
+	@echo "make test   - install (once), then run every notebook's tests (nbdev_test) and tests/ (pytest)"
+	@echo "make demo   - install (once), then generate the embedded data, train baseline and +FBR, print the table"
+	@echo "make test-all - as test, including the cells flagged slow"
+
+$(STAMP): settings.ini setup.py constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (fbr_nb needs Python 3.11; set PYTHON=...)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt $(PINS)
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name fbr_nb --display-name "fbr_nb (Python 3.11)" >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP)
+
+export: $(STAMP)
+	$(BIN)/nbdev_export
+
+test: $(STAMP)
+	source $(BIN)/activate && nbdev_test --n_workers 2 --timing
+	source $(BIN)/activate && python -m pytest -q tests
+
+test-all: $(STAMP)
+	source $(BIN)/activate && nbdev_test --n_workers 2 --flags slow --timing
+	source $(BIN)/activate && python -m pytest -q tests
+
+demo: $(STAMP)
+	source $(BIN)/activate && fbr_demo
+
+bench: $(STAMP)
+	source $(BIN)/activate && for f in bench/*.py; do python $$f || exit 1; done
+
+clean-nbs: $(STAMP)
+	source $(BIN)/activate && nbdev_clean
