@@ -13,6 +13,8 @@ help:
 	@echo "make test   - install (once), then run every notebook's tests (nbdev_test) and tests/ (pytest)"
 	@echo "make demo   - install (once), then generate the embedded data, train baseline and +FBR, print the table"
 	@echo "make test-all - as test, including the cells flagged slow"
+	@echo "make tables - run every paper_tables notebook at its defaults (hours on a CPU), then paper_tables/README.md"
+	@echo "make bench  - the benchmarks in bench/ (ratios measured side by side)"
 
 $(STAMP): settings.ini setup.py constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (fbr_nb needs Python 3.11; set PYTHON=...)"; exit 1; }
@@ -38,6 +40,12 @@ test-all: $(STAMP)
 
 demo: $(STAMP)
 	source $(BIN)/activate && fbr_demo
+
+TABLE_NBS := ablation_k ablation_components ablation_heads ablation_memory ablation_loss_weights ablation_aux_weight ablation_pooling ablation_sampling
+tables: $(STAMP)
+	mkdir -p paper_tables/results
+	source $(BIN)/activate && for nb in $(TABLE_NBS); do papermill -k fbr_nb nbs/$$nb.ipynb paper_tables/results/$$nb.ipynb || exit 1; done
+	source $(BIN)/activate && python -c "from fbr_nb.tables import collect_readme; collect_readme()"
 
 bench: $(STAMP)
 	source $(BIN)/activate && for f in bench/*.py; do python $$f || exit 1; done
