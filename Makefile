@@ -13,7 +13,7 @@ help:
 	@echo "make test   - install (once), then run every notebook's tests (nbdev_test) and tests/ (pytest)"
 	@echo "make demo   - install (once), then generate the embedded data, train baseline and +FBR, print the table"
 	@echo "make test-all - as test, including the cells flagged slow"
-	@echo "make tables - run every paper_tables notebook at its defaults (hours on a CPU), then paper_tables/README.md"
+	@echo "make tables - run every paper_tables notebook at its defaults (JOBS=2 at a time), then paper_tables/README.md"
 	@echo "make bench  - the benchmarks in bench/ (ratios measured side by side)"
 
 $(STAMP): settings.ini setup.py constraints.txt
@@ -41,10 +41,18 @@ test-all: $(STAMP)
 demo: $(STAMP)
 	source $(BIN)/activate && fbr_demo
 
-TABLE_NBS := ablation_k ablation_components ablation_heads ablation_memory ablation_loss_weights ablation_aux_weight ablation_pooling ablation_sampling
+# Ablations run JOBS at a time (threads split between them); runs shared between tables are made once (run cache).
+TABLE_NBS ?= ablation_components ablation_loss_weights ablation_sampling ablation_memory ablation_k ablation_aux_weight \
+             ablation_heads ablation_pooling table_seeds table_per_class table_segmentation
+SERIAL_NBS ?= table_overhead
+JOBS ?= 2
+PAPERMILL = papermill -k fbr_nb nbs/{}.ipynb paper_tables/results/{}.ipynb --log-output > paper_tables/results/{}.log 2>&1 \
+            && echo "done: {}" || { echo "FAILED: {} (see paper_tables/results/{}.log)"; exit 255; }
 tables: $(STAMP)
 	mkdir -p paper_tables/results
-	source $(BIN)/activate && for nb in $(TABLE_NBS); do papermill -k fbr_nb nbs/$$nb.ipynb paper_tables/results/$$nb.ipynb || exit 1; done
+	source $(BIN)/activate && export OMP_NUM_THREADS=$$(( ($$(nproc) + $(JOBS) - 1) / $(JOBS) )) \
+	  && printf '%s\n' $(TABLE_NBS) | xargs -P $(JOBS) -I{} bash -c '$(PAPERMILL)'
+	source $(BIN)/activate && printf '%s\n' $(SERIAL_NBS) | xargs -I{} bash -c '$(PAPERMILL)'
 	source $(BIN)/activate && python -c "from fbr_nb.tables import collect_readme; collect_readme()"
 
 bench: $(STAMP)
