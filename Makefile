@@ -42,8 +42,8 @@ demo: $(STAMP)
 	source $(BIN)/activate && fbr_demo
 
 # Ablations run JOBS at a time (threads split between them); runs shared between tables are made once (run cache).
-TABLE_NBS ?= ablation_components ablation_loss_weights ablation_sampling ablation_memory ablation_k ablation_aux_weight \
-             ablation_heads ablation_pooling table_seeds table_per_class table_segmentation
+TABLE_NBS ?= table_seeds ablation_components ablation_loss_weights ablation_sampling ablation_memory ablation_k \
+             ablation_aux_weight ablation_heads ablation_pooling table_segmentation table_per_class
 SERIAL_NBS ?= table_overhead
 JOBS ?= 2
 PAPERMILL = papermill -k fbr_nb nbs/{}.ipynb paper_tables/results/{}.ipynb --log-output > paper_tables/results/{}.log 2>&1 \
