@@ -13,7 +13,7 @@ help:
 	@echo "make test   - install (once), then run every notebook's tests (nbdev_test) and tests/ (pytest)"
 	@echo "make demo   - install (once), then generate the embedded data, train baseline and +FBR, print the table"
 	@echo "make test-all - as test, including the cells flagged slow"
-	@echo "make tables - run every paper_tables notebook at its defaults (JOBS=2 at a time), then paper_tables/README.md"
+	@echo "make tables - run every paper_tables notebook at its defaults (JOBS=2 at a time; ~1.5 h on 2 cores), then paper_tables/README.md"
 	@echo "make bench  - the benchmarks in bench/ (ratios measured side by side)"
 
 $(STAMP): settings.ini setup.py constraints.txt
