@@ -7,7 +7,7 @@ STAMP := $(VENV)/.fbr_nb-installed
 # Pins that were seen to install together here (see DEVELOPERS.md / ../shared/notes/stack.md).
 PINS := "nbdev==2.4.14" "fastcore<2" "execnb<0.2" "ghapi<2" "fastai==2.8.7" torch==2.14.1 torchvision==0.29.1
 
-.PHONY: install test test-all demo tables export clean-nbs bench help
+.PHONY: install test test-all demo tables export clean-nbs bench mutate help
 
 help:
 	@echo "make test   - install (once), then run every notebook's tests (nbdev_test) and tests/ (pytest)"
@@ -15,6 +15,7 @@ help:
 	@echo "make test-all - as test, including the cells flagged slow"
 	@echo "make tables - run every paper_tables notebook at its defaults (JOBS=2 at a time; ~1.5 h on 2 cores), then paper_tables/README.md"
 	@echo "make bench  - the benchmarks in bench/ (ratios measured side by side)"
+	@echo "make mutate - mutation score of the method core (mutmut; ~1 h on 2 cores; not part of CI)"
 
 $(STAMP): settings.ini setup.py constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (fbr_nb needs Python 3.11; set PYTHON=...)"; exit 1; }
@@ -60,3 +61,13 @@ bench: $(STAMP)
 
 clean-nbs: $(STAMP)
 	source $(BIN)/activate && nbdev_clean
+
+# Mutation testing (mutmut 3, settings in setup.cfg): the notebooks' tests run against the library
+# (tests/test_library_notebooks.py) for each mutant of the method core; writes mutants/score.md.
+MUTANTS := "fbr_nb.cam.*" "fbr_nb.prototypes.*" "fbr_nb.queries.*" "fbr_nb.nroi.*" "fbr_nb.bank.*" "fbr_nb.fb_contrast.*" \
+           "fbr_nb.sampling.*" "fbr_nb.if_contrast.*" "fbr_nb.loss.*" "fbr_nb.train.xǁFBRCallbackǁ*"
+mutate: $(STAMP)
+	source $(BIN)/activate && pip install -q "mutmut==3.8.1"
+	rm -rf mutants
+	source $(BIN)/activate && export OMP_NUM_THREADS=1 MPLBACKEND=Agg && mutmut run $(MUTANTS) > /dev/null 2>&1 || true
+	source $(BIN)/activate && mutmut results --all true > mutants/results.txt && python tools/mutation_score.py mutants/results.txt | tee mutants/score.md

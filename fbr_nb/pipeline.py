@@ -86,6 +86,9 @@ def run_method(train_ds, valid_ds, method: str = "fbr", seed: int = 0, eval_ds=N
     res.update(method=method, seed=seed, train_s=t1 - t0, cams_s=t2 - t1, eval_s=time.time() - t2,
                history=learn.history, n_params=sum(p.numel() for p in learn.model.parameters()),
                n_params_inference=sum(p.numel() for n, p in learn.model.named_parameters() if not n.startswith("fbr.")))
+    fbr = getattr(learn.model, "fbr", None)
+    if fbr is not None and fbr.cfg.use_fb and fbr.cfg.bg_mode != "prototype":   # what the memory bank saw
+        res.update(bank_size=fbr.bank.size, bank_pushed=int(sum(t["n_bg_vectors"] for t in learn.fbr_terms)))
     if keep_cams: res.update(cams=cams, model=learn.model)
     return res
 

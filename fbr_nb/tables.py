@@ -15,8 +15,8 @@ from .train import method_config
 # %% auto #0
 __all__ = ['CLASS_ALIASES', 'TABLES', 'NOT_REPRODUCED', 'NOT_RUN_NOTES', 'SEED_VARIANTS', 'code_version', 'run_key', 'cached_run',
            'tables_dir', 'paper_table', 'run_variants', 'variant_summary', 'write_table', 'write_results',
-           'holdout_split', 'load_train_val', 'git_commit', 'run_settings', 'write_per_class_table', 'measure_overhead',
-           'collect_readme']
+           'holdout_split', 'load_train_val', 'git_commit', 'run_settings', 'write_per_class_table', 'bank_inert_flags',
+           'check_results', 'measure_overhead', 'collect_readme']
 
 # %% ../nbs/16_tables.ipynb #beca455c
 def _fingerprint_ds(ds) -> dict | None:
@@ -113,10 +113,12 @@ def variant_summary(runs: list, keys=("seed_miou", "crf_miou", "cooc_share")) ->
 
 def write_table(name: str, summary: dict, paper: dict | None = None, settings: dict | None = None,
                 keys=("seed_miou", "crf_miou", "cooc_share"), paper_label: str = "paper mIoU",
-                results_dir=None, notes: str | None = None) -> str:
+                results_dir=None, notes: str | None = None, flags: dict | None = None) -> str:
     """Write `<results_dir>/<name>.csv` and `.md` (ours: mean ± std in %; the paper's value per row from `paper`)
     and return the markdown. A `paper` value is a number (column `paper_label`) or a dict {column: number} for
-    tables with several reported columns. `notes` go under the table."""
+    tables with several reported columns. `notes` go under the table. `flags` {row: reason} marks rows whose
+    setting could not act in their runs (`bank_inert_flags`): the markdown prints the reason instead of numbers,
+    the CSV keeps them with the reason in a `flag` column."""
     paper = {v: (p if isinstance(p, dict) else {paper_label: p}) for v, p in (paper or {}).items()}
     pcols = list(dict.fromkeys(c for p in paper.values() for c in p)) or [paper_label]
     rows = []
@@ -124,6 +126,7 @@ def write_table(name: str, summary: dict, paper: dict | None = None, settings: d
         row = {"variant": v, "runs": d["n"], **{c: paper.get(v, {}).get(c) for c in pcols}}
         for k in keys:
             if k in d: row[f"{k}_mean"], row[f"{k}_std"] = round(d[k][0], 2), round(d[k][1], 2)
+        if flags is not None: row["flag"] = flags.get(v)
         rows.append(row)
     present = [k for k in keys if any(f"{k}_mean" in r for r in rows)]
     md = ["| variant | " + " | ".join(pcols) + " | runs | " + " | ".join(f"ours: {k}" for k in present) + " |",
@@ -131,6 +134,7 @@ def write_table(name: str, summary: dict, paper: dict | None = None, settings: d
     for r in rows:
         pv = ["–" if r[c] is None else f"{r[c]:.1f}" for c in pcols]
         cells = [f"{r[f'{k}_mean']:.1f} ± {r[f'{k}_std']:.1f}" if f"{k}_mean" in r else "–" for k in present]
+        if r.get("flag"): cells = [f"not a result: {r['flag']}"] + ["–"] * (len(present) - 1)
         md.append(f"| {r['variant']} | " + " | ".join(pv) + f" | {r['runs']} | " + " | ".join(cells) + " |")
     return write_results(name, rows, md, settings, notes, results_dir)
 
@@ -242,6 +246,35 @@ def write_per_class_table(name: str, runs: list, class_names, paper: dict | None
         if len(pcols) > 1: cells.append("–" if r["paper: diff"] is None else f"{r['paper: diff']:+.1f}")
         md.append(f"| {r['class']} | " + " | ".join(cells) + " |")
     return write_results(name, rows, md, settings, notes, results_dir)
+
+# %% ../nbs/16_tables.ipynb #e65ef2ce
+import math
+
+def bank_inert_flags(runs: list) -> dict:
+    "{variant: reason} for variants whose runs never filled the NROI bank, so that the bank's size could not act."
+    flags = {}
+    for v in dict.fromkeys(r["variant"] for r in runs):
+        rs = [r for r in runs if r["variant"] == v and r.get("bank_size")]
+        if rs and all(r["bank_pushed"] <= r["bank_size"] for r in rs):
+            flags[v] = (f"bank never filled ({max(r['bank_pushed'] for r in rs):,} NROIs pushed into "
+                        f"{rs[0]['bank_size']:,} slots), so its size could not act")
+    return flags
+
+def check_results(name: str, variants, n_runs: int, results_dir=None, keys=("seed_miou",)) -> list:
+    "Read `<name>.csv` back: exactly `variants` as rows, `n_runs` runs each, finite mean and std of `keys` (unflagged rows)."
+    p = (Path(results_dir) if results_dir is not None else tables_dir() / "results") / f"{name}.csv"
+    if not p.exists(): raise FileNotFoundError(f"results table {p} was not written")
+    rows = list(csv.DictReader(open(p, newline="")))
+    got = [r["variant"] for r in rows]
+    if got != list(variants): raise AssertionError(f"{p.name}: rows {got}, expected {list(variants)}")
+    for r in rows:
+        if int(r["runs"]) != n_runs: raise AssertionError(f"{p.name}: row {r['variant']!r} has {r['runs']} runs, expected {n_runs}")
+        for k in keys:
+            for s in ("mean", "std"):
+                v = r.get(f"{k}_{s}")
+                if v in (None, "") or not math.isfinite(float(v)):
+                    raise AssertionError(f"{p.name}: row {r['variant']!r} has {k}_{s} = {v!r}")
+    return rows
 
 # %% ../nbs/16_tables.ipynb #3b3f2224
 def measure_overhead(methods=("baseline", "ppc", "fbr"), n_classes: int = 20, size: int = 128, batch: int = 8,

@@ -43,10 +43,12 @@ def method_config(method: str, base: FBRConfig | None = None, **overrides) -> FB
     return (base or FBRConfig()).update(**{**METHODS[method], **overrides})
 
 class CAMNet(nn.Module):
-    "Backbone + TAP/GAP CAM classifier, with an optional `FBRLoss` (`fbr_cfg`); input: RGB in [0,1]."
+    """Backbone + TAP/GAP CAM classifier, with an optional `FBRLoss` (`fbr_cfg`); input: RGB in [0,1].
+    `tap_thresh` defaults to `fbr_cfg.tap_thresh` (0.1 without FBR)."""
     def __init__(self, n_classes: int, backbone: str = "efficientnet_lite2", weights=None, pretrained: bool = True,
-                 pool: str = "tap", tap_thresh: float = 0.1, fbr_cfg: FBRConfig | None = None, freeze_blocks: int = 0):
+                 pool: str = "tap", tap_thresh: float | None = None, fbr_cfg: FBRConfig | None = None, freeze_blocks: int = 0):
         super().__init__()
+        if tap_thresh is None: tap_thresh = fbr_cfg.tap_thresh if fbr_cfg is not None else FBRConfig.tap_thresh
         self.backbone = Backbone(backbone, weights=weights, pretrained=pretrained, freeze_blocks=freeze_blocks)
         self.classifier = CAMClassifier(self.backbone.out_channels, n_classes, pool, tap_thresh)
         self.fbr = None if fbr_cfg is None else FBRLoss(self.backbone.out_channels, n_classes, fbr_cfg)
@@ -150,7 +152,9 @@ def train_cam_model(train_ds, valid_ds, method: str = "fbr", cfg: FBRConfig | No
     reruns and resumes, somewhat slower). Returns the `Learner` (its `fbr_terms` and `history` too)."""
     n_classes = len(train_ds.classes)
     fcfg = method_config(method, cfg, **cfg_overrides)
+    tap_thresh = (fcfg or cfg or FBRConfig()).tap_thresh      # the baseline reads it from `cfg` when given
     meta = dict(method=method, n_classes=n_classes, classes=list(train_ds.classes), backbone=backbone, pool=pool,
+                tap_thresh=tap_thresh,
                 fbr_cfg=None if fcfg is None else fcfg.to_dict(), epochs=epochs, bs=bs, lr=lr, size=size, seed=seed,
                 freeze_blocks=freeze_blocks)
     ck = None
@@ -163,7 +167,7 @@ def train_cam_model(train_ds, valid_ds, method: str = "fbr", cfg: FBRConfig | No
     set_seed(seed, reproducible=True)
     device = torch.device(device) if device is not None else default_device()
     dls = make_dls(train_ds, valid_ds, size, bs, device)
-    model = CAMNet(n_classes, backbone, weights, pretrained, pool, fbr_cfg=fcfg, freeze_blocks=freeze_blocks)
+    model = CAMNet(n_classes, backbone, weights, pretrained, pool, tap_thresh, fbr_cfg=fcfg, freeze_blocks=freeze_blocks)
     fbr_cb = FBRCallback()
     ck_cb = CheckpointCallback(ckpt_path, meta, ck["history"] if ck else None) if ckpt_path is not None else None
     learn = Learner(dls, model, loss_func=cls_loss, splitter=lambda m: m.param_groups(),
@@ -191,7 +195,7 @@ def load_cam_model(ckpt_path, device=None) -> CAMNet:
     "Rebuild the trained `CAMNet` of a checkpoint (for CAM inference), in eval mode."
     ck = load_checkpoint(ckpt_path); m = ck["meta"]
     cfg = None if m["fbr_cfg"] is None else FBRConfig.from_dict(m["fbr_cfg"])
-    net = CAMNet(m["n_classes"], m["backbone"], pretrained=False, pool=m["pool"], fbr_cfg=cfg,
+    net = CAMNet(m["n_classes"], m["backbone"], pretrained=False, pool=m["pool"], tap_thresh=m.get("tap_thresh"), fbr_cfg=cfg,
                  freeze_blocks=m.get("freeze_blocks", 0))
     net.load_state_dict(ck["model"])
     net.meta = m
