@@ -22,7 +22,7 @@ $(STAMP): settings.ini setup.py constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c constraints.txt $(PINS)
-	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[all,dev]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name fbr_nb --display-name "fbr_nb (Python 3.11)" >/dev/null
 	touch $(STAMP)
 

@@ -18,8 +18,12 @@ statuses = ["1 - Planning", "2 - Pre-Alpha", "3 - Alpha", "4 - Beta", "5 - Produ
 py_versions = "3.9 3.10 3.11 3.12 3.13".split()
 lic = licenses[cfg["license"].lower()]
 min_python = cfg["min_python"]
-requirements = cfg.get("requirements", "").split()
-dev_requirements = cfg.get("dev_requirements", "").split()
+requirements = cfg.get("requirements", "").split() + cfg.get("pip_requirements", "").split()
+# extras: every `<name>_requirements` key of settings.ini (but nbdev's pip_/conda_requirements) is `fbr_nb[<name>]`;
+# `all` is every extra but `dev`
+extras = {k[: -len("_requirements")]: v.split() for k, v in cfg.items()
+          if k.endswith("_requirements") and k not in ("pip_requirements", "conda_requirements")}
+extras["all"] = list(dict.fromkeys(r for name, reqs in extras.items() if name != "dev" for r in reqs))
 scripts = [s.strip() for s in cfg.get("console_scripts", "").splitlines() if s.strip()]
 
 setuptools.setup(
@@ -35,7 +39,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=[cfg["lib_path"], cfg["lib_path"] + ".*"]),
     include_package_data=True,
     install_requires=requirements,
-    extras_require={"dev": dev_requirements},
+    extras_require=extras,
     python_requires=">=" + min_python,
     long_description=(here / "README.md").read_text(encoding="utf-8") if (here / "README.md").exists() else "",
     long_description_content_type="text/markdown",

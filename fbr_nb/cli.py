@@ -6,6 +6,8 @@
 from __future__ import annotations
 import json, time
 from pathlib import Path
+from .extras import needs_extra
+needs_extra("train", "fbr_nb.cli", "numpy", "fastcore", "fastai")
 import numpy as np
 import torch
 from fastcore.script import call_parse, Param, store_true

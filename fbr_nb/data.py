@@ -8,6 +8,8 @@ import hashlib, json, time
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Optional, Sequence
 
+from .extras import needs_extra
+needs_extra("train", "fbr_nb.data", "numpy", "PIL", "torchvision", "matplotlib")
 import numpy as np
 import torch
 from PIL import Image
@@ -201,6 +203,7 @@ class COCOSegDataset(Dataset):
                  image_dir: Optional[str] = None, voc_classes: bool = False, skip_empty: bool = False,
                  transform: Optional[Callable] = None):
         import contextlib, io
+        needs_extra("coco", "fbr_nb.data.COCOSegDataset", "pycocotools")
         from pycocotools.coco import COCO
         self.root, self.transform = Path(root), transform
         ann = Path(ann_file) if Path(ann_file).is_absolute() else self.root / ann_file

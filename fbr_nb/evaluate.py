@@ -10,6 +10,8 @@ import multiprocessing as mp
 from pathlib import Path
 from typing import Callable, Sequence
 
+from .extras import needs_extra
+needs_extra("train", "fbr_nb.evaluate", "numpy", "PIL", "matplotlib")
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -239,6 +241,7 @@ def multiscale_cams(cam_fn: Callable, image, scales=(1.0, 0.5, 1.5, 2.0), flip: 
 def crf_refine(image, probs, n_iter: int = 10, gauss_sxy: float = 3, gauss_compat: float = 3,
                bilat_sxy: float = 80, bilat_srgb: float = 13, bilat_compat: float = 10, return_probs: bool = False):
     "Dense-CRF label map (H,W) = argmax of the refined marginals; `image` uint8 HxWx3, `probs` (L,H,W) scores in [0,1]."
+    needs_extra("crf", "fbr_nb.evaluate.crf_refine", "pydensecrf")
     import pydensecrf.densecrf as dcrf
     from pydensecrf.utils import unary_from_softmax
     img = np.asarray(image)

@@ -17,7 +17,7 @@ from .fb_contrast import fb_loss, fb_loss_bg_prototype, aux_bg_loss, zero_loss
 from .if_contrast import if_loss
 
 # %% auto #0
-__all__ = ['ProjectionHead', 'BGPredictor', 'FBRLoss']
+__all__ = ['ProjectionHead', 'BGPredictor', 'log_values', 'FBRLoss']
 
 # %% ../nbs/09_loss.ipynb #10fa4919
 class ProjectionHead(nn.Sequential):
@@ -31,6 +31,14 @@ class BGPredictor(nn.Sequential):
     def __init__(self, dim: int = 128, p_drop: float = 0.5):
         super().__init__(nn.BatchNorm2d(dim), nn.ReLU(), nn.Dropout2d(p_drop), nn.Conv2d(dim, 1, 1))
         nn.init.xavier_uniform_(self[3].weight); nn.init.zeros_(self[3].bias)
+
+# %% ../nbs/09_loss.ipynb #e18a744f
+def log_values(out: dict) -> dict:
+    "Plain Python numbers of every scalar in `out`: the loss tensors detached (one device sync), the counts as they are."
+    terms = [k for k, v in out.items() if torch.is_tensor(v) and v.numel() == 1]
+    vals = dict(zip(terms, torch.stack([out[k].detach().float().reshape(()) for k in terms]).tolist() if terms else []))
+    return {k: vals[k] if k in vals else v for k, v in out.items()
+            if k in vals or (isinstance(v, (int, float)) and not isinstance(v, bool))}
 
 # %% ../nbs/09_loss.ipynb #7a5cd82b
 class FBRLoss(nn.Module):
@@ -104,4 +112,5 @@ class FBRLoss(nn.Module):
         out["total"] = cfg.w_fb * out["fb"] + cfg.w_if * out["if"] + cfg.w_aux * out["aux"]
         out.update(n_queries=int(q.shape[0]), n_bg_vectors=n_bg_vec, bank_len=len(self.bank),
                    bg_share=float(bg.float().mean()), n_classes_present=int(present.sum()))
+        out["log"] = log_values(out)   # plain numbers of every term and count, for logging
         return out

@@ -6,6 +6,8 @@
 from __future__ import annotations
 import json, time
 from pathlib import Path
+from .extras import needs_extra
+needs_extra("train", "fbr_nb.pipeline", "numpy", "fastai", "fastprogress")
 import numpy as np
 import torch
 from .train import train_cam_model, CAMNet

@@ -5,6 +5,8 @@
 # %% ../nbs/17_segment.ipynb #7754fd29
 from __future__ import annotations
 from pathlib import Path
+from .extras import needs_extra
+needs_extra("train", "fbr_nb.segment", "numpy", "torchvision", "fastai")
 import numpy as np
 import torch
 import torch.nn as nn

