@@ -133,13 +133,17 @@ def check_train_args(a: dict):
         try: load_checkpoint(ck)
         except ValueError as e: raise UsageError(f"--resume: {e}") from e
 
+def _one_process(a: dict):
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise UsageError(f"{Path(sys.argv[0]).name} runs in one process; start it without torchrun (only fbr_train uses several)")
+
 def check_cams_args(a: dict):
-    check_data_args(a)
+    _one_process(a); check_data_args(a)
     if a["ckpt"] is not None and not Path(a["ckpt"]).is_file(): raise UsageError(f"--ckpt {a['ckpt']}: no such file (train one with fbr_train)")
     check_device(a["device"])
 
 def check_eval_args(a: dict):
-    check_data_args(a)
+    _one_process(a); check_data_args(a)
     if a["cams"] is not None and not Path(a["cams"]).is_dir(): raise UsageError(f"--cams {a['cams']}: no such folder (run fbr_cams first)")
 
 def check_crf_args(a: dict):
@@ -148,6 +152,7 @@ def check_crf_args(a: dict):
     _unit(a, "bg_thresh")
 
 def check_demo_args(a: dict):
+    _one_process(a)
     _need(a["epochs"] >= 1, "epochs", "an integer >= 1", a["epochs"])
     check_device(a["device"])
 
@@ -198,8 +203,8 @@ def train_cli(data: Param("dataset: synthetic, msrc or voc", str) = "synthetic",
     try:
         with main_first(): tr, va = load_dataset(data, root, "train"), load_dataset(data, root, "val")
         if len(tr) < bs * info.world:
-            raise UsageError(f"--bs must be at most the number of training images ({len(tr)}"
-                             + (f", divided by the {info.world} processes" if info.world > 1 else "") + f"), got {bs}")
+            raise UsageError(f"--bs must be at most {len(tr) // info.world} ({len(tr)} training images"
+                             + (f" / {info.world} processes" if info.world > 1 else "") + f"), got {bs}")
         fbr_kw = {_FBR_ARGS[a]: v for a, v in dict(k=k, bank_size=bank_size, bg_thresh=bg_thresh, query_thresh=query_thresh).items()
                   if v is not None}
         cbs = [DistributedCallback(seed, sync_bn)] if info.world > 1 else []

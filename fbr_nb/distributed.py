@@ -41,7 +41,7 @@ def init_distributed(device=None) -> DistInfo:
     if dev.type == "cuda" and dev.index is None: dev = torch.device("cuda", local if world > 1 else 0)
     if dev.type == "cuda": torch.cuda.set_device(dev)
     if world > 1 and not is_dist():
-        dist.init_process_group("nccl" if dev.type == "cuda" else "gloo", **({"device_id": dev} if dev.type == "cuda" else {}))
+        dist.init_process_group("nccl" if dev.type == "cuda" else "gloo")
     return DistInfo(get_rank(), get_world(), local, dev)
 
 def finish_distributed():

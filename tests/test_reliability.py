@@ -33,7 +33,7 @@ BAD_ARGS = [
     ("fbr_train", ["--epochs", "0"], "--epochs must be an integer >= 1, got 0"),
     ("fbr_train", ["--epochs", "-1"], "--epochs must be an integer >= 1, got -1"),
     ("fbr_train", ["--bs", "0"], "--bs must be an integer >= 1"),
-    ("fbr_train", ["--bs", "64", "--root", "{root}"], "--bs must be at most the number of training images (8), got 64"),
+    ("fbr_train", ["--bs", "64", "--root", "{root}"], "--bs must be at most 8 (8 training images), got 64"),
     ("fbr_train", ["--size", "16"], "--size must be an integer >= 32"),
     ("fbr_train", ["--lr", "0"], "--lr must be a finite number > 0, got 0.0"),
     ("fbr_train", ["--lr", "-0.001"], "--lr must be a finite number > 0"),
@@ -87,6 +87,12 @@ def test_bad_argument(script, args, msg, root, tmp, monkeypatch, capsys):
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"{script}: error: "), err
     assert fill(msg) in lines[0], (fill(msg), lines[0])
+
+def test_stages_refuse_torchrun(tmp, monkeypatch, capsys):
+    "Only fbr_train runs on several processes; the other stages say so instead of writing the same files N times."
+    monkeypatch.setenv("WORLD_SIZE", "2"); monkeypatch.setenv("RANK", "1")
+    code, err = run_cli(monkeypatch, capsys, "fbr_eval", ["--cams", tmp])
+    assert code == 2 and err.strip() == "[rank 1] fbr_eval: error: fbr_eval runs in one process; start it without torchrun (only fbr_train uses several)", err
 
 def test_no_traceback_unless_debug(tmp_path):
     "As a shell sees it: one line and exit 2; FBR_DEBUG=1 shows the traceback."
