@@ -20,6 +20,7 @@ class NROIBank(nn.Module):
         self.register_buffer("vectors", torch.zeros(size, dim))
         self.register_buffer("ptr", torch.zeros((), dtype=torch.long))
         self.register_buffer("count", torch.zeros((), dtype=torch.long))
+        self.gather = None   # under DDP: a function (n_r,dim) -> every rank's rows in rank order (notebook 12b)
 
     def __len__(self): return int(self.count)
 
@@ -30,9 +31,10 @@ class NROIBank(nn.Module):
 
     @torch.no_grad()
     def push(self, x: torch.Tensor):
-        "Enqueue `x` (n,dim); when full, the oldest entries are overwritten."
+        "Enqueue `x` (n,dim) (with `gather` set: every rank's `x`, in rank order); when full, the oldest are overwritten."
         if x.ndim != 2 or x.shape[1] != self.dim: raise ValueError(f"push expects (n, {self.dim}), got {tuple(x.shape)}")
         x = x.detach().to(self.vectors)
+        if self.gather is not None: x = self.gather(x)
         if x.shape[0] > self.size: x = x[-self.size:]
         n = x.shape[0]
         if n == 0: return

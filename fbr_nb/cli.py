@@ -18,8 +18,9 @@ from .pipeline import compute_cams, evaluate_cams, compare_methods, summarize, s
 from .evaluate import crf_many, save_mask_png, plot_cam_grid, sweep_bg_threshold
 
 # %% auto #0
-__all__ = ['DATASETS', 'load_dataset', 'save_cams', 'load_cams', 'train_cli', 'cams_cli', 'eval_cli', 'crf_cli', 'run_demo',
-           'demo_cli']
+__all__ = ['DATASETS', 'load_dataset', 'save_cams', 'load_cams', 'UsageError', 'check_device', 'check_data_args',
+           'check_train_args', 'check_cams_args', 'check_eval_args', 'check_crf_args', 'check_demo_args', 'cli_main',
+           'train_cli', 'cams_cli', 'eval_cli', 'crf_cli', 'run_demo', 'demo_cli']
 
 # %% ../nbs/15_cli.ipynb #df1aa2c0
 DATASETS = ("synthetic", "msrc", "voc", "coco")
@@ -42,13 +43,13 @@ def load_dataset(data: str = "synthetic", root=None, split: str = "train"):
 
 def _parse_scales(s: str) -> tuple:
     try: v = tuple(float(x) for x in s.split(","))
-    except ValueError: raise ValueError(f"--scales must be comma-separated numbers, got {s!r}") from None
-    if not v or min(v) <= 0: raise ValueError(f"--scales must be positive, got {s!r}")
+    except ValueError: raise UsageError(f"--scales must be comma-separated numbers, got {s!r}") from None
+    if not v or min(v) <= 0: raise UsageError(f"--scales must be positive, got {s!r}")
     return v
 
 def _required(**kw):
     missing = [k for k, v in kw.items() if v is None]
-    if missing: raise SystemExit(f"error: {', '.join('--' + k for k in missing)} required (see --help)")
+    if missing: raise UsageError(f"{', '.join('--' + k for k in missing)} required (see --help)")
 
 def save_cams(cams: list, names: list, out):
     "One float16 `<name>.npy` per image in `out`, each written atomically."
@@ -64,8 +65,121 @@ def load_cams(cam_dir, names: list) -> list:
     if missing: raise FileNotFoundError(f"{len(missing)} of {len(names)} CAM files missing in {cam_dir}, e.g. {missing[0]}")
     return [np.load(cam_dir / f"{n}.npy") for n in names]
 
+# %% ../nbs/15_cli.ipynb #2d8b818e
+import functools, math, os, sys
+from .backbone import BACKBONES
+from .train import METHODS, load_checkpoint
+from .distributed import init_distributed, finish_distributed, main_first, DistributedCallback
+
+class UsageError(ValueError):
+    "A command-line argument outside what it allows (the scripts exit with status 2)."
+
+def _need(ok: bool, arg: str, allowed: str, got):
+    if not ok: raise UsageError(f"--{arg} must be {allowed}, got {got!r}")
+
+def _finite(v) -> bool: return isinstance(v, (int, float)) and math.isfinite(v)
+
+def _unit(a: dict, *names):
+    for n in names:
+        if a.get(n) is not None: _need(_finite(a[n]) and 0 <= a[n] <= 1, n, "a number in [0, 1]", a[n])
+
+def check_device(device):
+    "`--device` (None: automatic) must be a device torch knows and that exists on this machine."
+    if device is None: return
+    try: dev = torch.device(device)
+    except (RuntimeError, ValueError): dev = None
+    if dev is None or dev.type not in ("cpu", "cuda", "mps"):
+        raise UsageError(f"--device must be cpu, cuda, cuda:N or mps, got {device!r}")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise UsageError(f"--device {device}: no CUDA GPU is available here (torch.cuda.is_available() is False); use --device cpu")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise UsageError(f"--device {device}: this machine has {torch.cuda.device_count()} CUDA device(s), cuda:0 to cuda:{torch.cuda.device_count() - 1}")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise UsageError(f"--device {device}: MPS is not available here; use --device cpu")
+
+def check_data_args(a: dict):
+    "`--data` must be a known dataset, `--root` (if given) an existing folder; VOC and COCO need one."
+    _need(a["data"] in DATASETS, "data", f"one of {', '.join(DATASETS)}", a["data"])
+    if a.get("root") is not None and not Path(a["root"]).is_dir(): raise UsageError(f"--root {a['root']}: no such folder")
+    if a["data"] in ("voc", "coco") and a.get("root") is None: raise UsageError(f"--data {a['data']} needs --root (the dataset's folder)")
+
+_FREEZABLE = {"efficientnet_lite2": 7, "resnet50": 5, "resnet101": 5}   # blocks / stages `freeze_blocks` may freeze
+_FBR_ARGS = {"k": "n_clusters", "bank_size": "bank_size", "bg_thresh": "bg_thresh", "query_thresh": "query_thresh"}
+
+def check_train_args(a: dict):
+    "`fbr_train`'s arguments, checked before any work: a `UsageError` naming the first one out of range."
+    check_data_args(a)
+    _need(a["method"] in METHODS, "method", f"one of {', '.join(METHODS)}", a["method"])
+    _need(a["epochs"] >= 1, "epochs", "an integer >= 1", a["epochs"])
+    _need(a["bs"] >= 1, "bs", "an integer >= 1 (images per batch; per process under torchrun)", a["bs"])
+    _need(a["size"] >= 32, "size", "an integer >= 32 (crop side in pixels; the backbone's output stride is 16)", a["size"])
+    _need(_finite(a["lr"]) and a["lr"] > 0, "lr", "a finite number > 0", a["lr"])
+    _need(a["seed"] >= 0, "seed", "an integer >= 0", a["seed"])
+    _need(a["backbone"] in BACKBONES, "backbone", f"one of {', '.join(BACKBONES)}", a["backbone"])
+    n = _FREEZABLE.get(a["backbone"], 0)
+    _need(0 <= a["freeze_blocks"] <= n, "freeze_blocks", f"an integer in [0, {n}] for {a['backbone']}", a["freeze_blocks"])
+    if a["weights"] is not None and not Path(a["weights"]).is_file(): raise UsageError(f"--weights {a['weights']}: no such file")
+    for k in ("k", "bank_size"):
+        if a.get(k) is not None: _need(a[k] >= 1, k, "an integer >= 1", a[k])
+    _unit(a, "bg_thresh", "query_thresh")
+    given = [k for k in _FBR_ARGS if a.get(k) is not None]
+    if given and METHODS[a["method"]] is None: raise UsageError(f"--{given[0]} is an FBR setting; --method {a['method']} has none")
+    check_device(a["device"])
+    if a.get("sync_bn"):
+        if int(os.environ.get("WORLD_SIZE", "1")) < 2: raise UsageError("--sync_bn applies to multi-process runs (torchrun --nproc_per_node N, N > 1)")
+        if (a["device"] or ("cuda" if torch.cuda.is_available() else "cpu")).split(":")[0] != "cuda":
+            raise UsageError("--sync_bn needs CUDA GPUs (PyTorch's SyncBatchNorm runs on GPUs only)")
+    ck = Path(a["ckpt"])
+    if ck.is_dir(): raise UsageError(f"--ckpt {ck} is a folder; give a file path such as {ck / 'model.pth'}")
+    if a["resume"] and ck.exists():
+        try: load_checkpoint(ck)
+        except ValueError as e: raise UsageError(f"--resume: {e}") from e
+
+def _one_process(a: dict):
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise UsageError(f"{Path(sys.argv[0]).name} runs in one process; start it without torchrun (only fbr_train uses several)")
+
+def check_cams_args(a: dict):
+    _one_process(a); check_data_args(a)
+    if a["ckpt"] is not None and not Path(a["ckpt"]).is_file(): raise UsageError(f"--ckpt {a['ckpt']}: no such file (train one with fbr_train)")
+    check_device(a["device"])
+
+def check_eval_args(a: dict):
+    _one_process(a); check_data_args(a)
+    if a["cams"] is not None and not Path(a["cams"]).is_dir(): raise UsageError(f"--cams {a['cams']}: no such folder (run fbr_cams first)")
+
+def check_crf_args(a: dict):
+    check_eval_args(a)
+    if a.get("n_jobs") is not None: _need(a["n_jobs"] >= 1, "n_jobs", "an integer >= 1", a["n_jobs"])
+    _unit(a, "bg_thresh")
+
+def check_demo_args(a: dict):
+    _one_process(a)
+    _need(a["epochs"] >= 1, "epochs", "an integer >= 1", a["epochs"])
+    check_device(a["device"])
+
+def cli_main(check=None):
+    """Wrap a console script: `check(kwargs)` runs before any work; every error ends the script with one line on
+    stderr (exit status 2 for a `UsageError`, 1 otherwise). `FBR_DEBUG=1` in the environment shows the traceback."""
+    def deco(f):
+        @functools.wraps(f)
+        def _f(**kw):
+            try:
+                if check is not None: check(kw)
+                return f(**kw)
+            except Exception as e:
+                if os.environ.get("FBR_DEBUG", "") not in ("", "0"): raise
+                msg = " ".join(str(e).split()) or type(e).__name__
+                if not isinstance(e, (ValueError, OSError, RuntimeError)): msg = f"{type(e).__name__}: {msg} (FBR_DEBUG=1 shows the traceback)"
+                who = f"[rank {os.environ['RANK']}] " if int(os.environ.get("WORLD_SIZE", "1")) > 1 else ""
+                print(f"{who}{Path(sys.argv[0]).name}: error: {msg}", file=sys.stderr, flush=True)
+                raise SystemExit(2 if isinstance(e, UsageError) else 1) from None
+        return _f
+    return deco
+
 # %% ../nbs/15_cli.ipynb #c4f08722
 @call_parse
+@cli_main(check_train_args)
 def train_cli(data: Param("dataset: synthetic, msrc or voc", str) = "synthetic",
               root: Param("dataset root (default: the dataset's own)", str) = None,
               method: Param("baseline, ppc or fbr", str) = "fbr",
@@ -79,14 +193,33 @@ def train_cli(data: Param("dataset: synthetic, msrc or voc", str) = "synthetic",
               weights: Param("weights file for a ResNet backbone", str) = None,
               ckpt: Param("checkpoint file written after every epoch", str) = "runs/model.pth",
               resume: Param("continue from --ckpt", store_true) = False,
-              device: Param("cpu, cuda, ... (default: cuda if available)", str) = None):
-    "Train a CAM classifier (baseline / ppc / fbr) with per-epoch checkpoints."
-    tr, va = load_dataset(data, root, "train"), load_dataset(data, root, "val")
-    learn = train_cam_model(tr, va, method, backbone=backbone, weights=weights, epochs=epochs, bs=bs, lr=lr, size=size,
-                            seed=seed, freeze_blocks=freeze_blocks, ckpt_path=ckpt, resume=resume, device=device)
-    print(f"trained {method} for {epochs} epochs; checkpoint {ckpt}; last (train, valid) loss {learn.history[-1][:2]}")
+              device: Param("cpu, cuda, ... (default: cuda if available)", str) = None,
+              k: Param("K, NROIs per image (FBR; default 8)", int) = None,
+              bank_size: Param("NROI memory bank size (FBR; default 50000)", int) = None,
+              bg_thresh: Param("background threshold of the NROI pixels, in [0, 1] (FBR; default 0.05)", float) = None,
+              query_thresh: Param("query threshold, in [0, 1] (FBR; default 0.4)", float) = None,
+              deterministic: Param("deterministic kernels: bit-exact reruns and resumes (slower)", store_true) = False,
+              sync_bn: Param("SyncBatchNorm across the GPUs of a torchrun run", store_true) = False):
+    "Train a CAM classifier (baseline / ppc / fbr) with per-epoch checkpoints; under torchrun with DDP and one NROI bank."
+    info = init_distributed(device)
+    try:
+        with main_first(): tr, va = load_dataset(data, root, "train"), load_dataset(data, root, "val")
+        if len(tr) < bs * info.world:
+            raise UsageError(f"--bs must be at most {len(tr) // info.world} ({len(tr)} training images"
+                             + (f" / {info.world} processes" if info.world > 1 else "") + f"), got {bs}")
+        fbr_kw = {_FBR_ARGS[a]: v for a, v in dict(k=k, bank_size=bank_size, bg_thresh=bg_thresh, query_thresh=query_thresh).items()
+                  if v is not None}
+        cbs = [DistributedCallback(seed, sync_bn)] if info.world > 1 else []
+        learn = train_cam_model(tr, va, method, backbone=backbone, weights=weights, epochs=epochs, bs=bs, lr=lr, size=size,
+                                seed=seed, freeze_blocks=freeze_blocks, ckpt_path=ckpt, resume=resume, device=info.device,
+                                cbs=cbs, progress=info.rank == 0, deterministic=deterministic, **fbr_kw)
+        if info.rank == 0:
+            print(f"trained {method} for {epochs} epochs" + (f" on {info.world} processes" if info.world > 1 else "")
+                  + f"; checkpoint {ckpt}; last (train, valid) loss {learn.history[-1][:2]}")
+    finally: finish_distributed()
 
 @call_parse
+@cli_main(check_cams_args)
 def cams_cli(ckpt: Param("checkpoint from fbr_train (required)", str) = None,
              out: Param("folder for the .npy CAMs (required)", str) = None,
              data: Param("dataset: synthetic, msrc or voc", str) = "synthetic",
@@ -105,6 +238,7 @@ def cams_cli(ckpt: Param("checkpoint from fbr_train (required)", str) = None,
     print(f"wrote {len(cams)} CAMs to {out}")
 
 @call_parse
+@cli_main(check_eval_args)
 def eval_cli(cams: Param("folder of .npy CAMs from fbr_cams (required)", str) = None,
              data: Param("dataset", str) = "synthetic", root: Param("dataset root", str) = None,
              split: Param("split", str) = "train",
@@ -121,6 +255,7 @@ def eval_cli(cams: Param("folder of .npy CAMs from fbr_cams (required)", str) = 
     if json_out: Path(json_out).write_text(json.dumps(res, indent=1, default=float))
 
 @call_parse
+@cli_main(check_crf_args)
 def crf_cli(cams: Param("folder of .npy CAMs from fbr_cams (required)", str) = None,
             out: Param("folder for the pseudo-mask PNGs (required)", str) = None,
             data: Param("dataset", str) = "synthetic", root: Param("dataset root", str) = None,
@@ -180,11 +315,12 @@ def run_demo(out="runs/demo", seeds=(0,), epochs: int = 4, size: int = 128, bs: 
     return dict(runs=runs, **summary)
 
 @call_parse
+@cli_main(check_demo_args)
 def demo_cli(out: Param("output folder", str) = "runs/demo",
              seeds: Param("comma-separated seeds", str) = "0",
              epochs: Param("epochs per run", int) = 4,
              device: Param("device", str) = None):
     "Embedded data -> baseline and +FBR -> seed mIoU, +CRF mIoU, co-occurrence share (table + CAM figure)."
     try: sd = tuple(int(s) for s in seeds.split(","))
-    except ValueError: raise SystemExit(f"--seeds must be comma-separated integers, got {seeds!r}")
+    except ValueError: raise UsageError(f"--seeds must be comma-separated integers, got {seeds!r}") from None
     run_demo(out, sd, epochs=epochs, device=device)

@@ -12,6 +12,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+import warnings
+warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated", category=FutureWarning)  # raised at fastai import
 from fastai.learner import Learner
 from fastai.callback.core import Callback
 from fastai.data.core import DataLoaders
@@ -27,7 +29,7 @@ from .data import SegTransform
 
 # %% auto #0
 __all__ = ['METHODS', 'method_config', 'CAMNet', 'cls_loss', 'FBRCallback', 'CheckpointCallback', 'load_checkpoint', 'ClsPairs',
-           'make_dls', 'train_cam_model', 'load_cam_model']
+           'make_dls', 'train_cam_model', 'load_cam_model', 'NonFiniteLoss', 'LossGuard', 'EpochTable']
 
 # %% ../nbs/12_train.ipynb #35d87cb0
 METHODS = {
@@ -80,12 +82,14 @@ def cls_loss(pred: dict, labels: torch.Tensor) -> torch.Tensor:
     return F.multilabel_soft_margin_loss(pred["logits"], labels)
 
 # %% ../nbs/12_train.ipynb #e5a43712
+def _plain(model): return getattr(model, "module", model)   # the network inside a DDP wrapper
+
 class FBRCallback(Callback):
     "Adds the FBR loss (computed on the training batch's features, CAMs and labels) to the classification loss."
     order = 50
     def __init__(self): self.terms = []
     def after_loss(self):
-        fbr = getattr(self.learn.model, "fbr", None)
+        fbr = getattr(_plain(self.learn.model), "fbr", None)
         if fbr is None or not self.training: return
         p, y = self.learn.pred, self.learn.yb[0]
         out = fbr(p["feats"], p["cams"], y)
@@ -115,7 +119,8 @@ class CheckpointCallback(Callback):
         if self.epoch < len(self.history): return       # an epoch skipped on resume: already saved
         vals = self.learn.recorder.values[-1] if self.learn.recorder.values else []
         self.history.append([float(v) for v in vals])
-        _atomic_save(dict(model=self.learn.model.state_dict(), opt=self.learn.opt.state_dict(),
+        if torch.distributed.is_initialized() and torch.distributed.get_rank() != 0: return   # rank 0 writes
+        _atomic_save(dict(model=_plain(self.learn.model).state_dict(), opt=self.learn.opt.state_dict(),
                           epoch=self.epoch + 1, n_epoch=self.n_epoch, rng=_rng_state(self.learn),
                           history=self.history, meta=self.meta), self.path)
 
@@ -178,6 +183,7 @@ def train_cam_model(train_ds, valid_ds, method: str = "fbr", cfg: FBRConfig | No
     has_bar = any(isinstance(c, ProgressCallback) for c in learn.cbs)
     if not progress and has_bar: learn.remove_cb(ProgressCallback)
     elif progress and not has_bar: learn.add_cb(ProgressCallback())
+    learn.add_cbs([LossGuard()] + ([] if progress else [EpochTable()]))
     start = 0
     if ck is not None:
         learn.model.load_state_dict(ck["model"])
@@ -202,3 +208,37 @@ def load_cam_model(ckpt_path, device=None) -> CAMNet:
     net.load_state_dict(ck["model"])
     net.meta = m
     return net.to(device or "cpu").eval()
+
+# %% ../nbs/12_train.ipynb #077d173f
+from fastcore.basics import noop
+
+class NonFiniteLoss(RuntimeError):
+    "The loss of a training step was NaN or infinite; training stopped (the last checkpoint on disk is kept)."
+
+class LossGuard(Callback):
+    "Stops training at the first training step whose loss is NaN or infinite, naming the step and the loss terms."
+    order = 60   # after FBRCallback (50) has added the FBR terms and DistributedCallback (55) averaged the loss
+    def after_loss(self):
+        if not self.training or bool(torch.isfinite(self.learn.loss).all()): return
+        terms = {"total": float(self.learn.loss), "cls": float(self.learn.loss_func(self.learn.pred, *self.learn.yb))}
+        fbr = next((c for c in self.learn.cbs if isinstance(c, FBRCallback)), None)
+        if fbr is not None and fbr.terms and getattr(_plain(self.learn.model), "fbr", None) is not None:
+            terms.update({k: fbr.terms[-1][k] for k in ("fb", "if", "aux") if k in fbr.terms[-1]})
+        ck = next((c for c in self.learn.cbs if isinstance(c, CheckpointCallback)), None)
+        kept = ("no checkpoint written" if ck is None else
+                f"checkpoint {ck.path} kept at epoch {len(ck.history)}" if ck.path.exists() else f"no checkpoint in {ck.path} yet")
+        raise NonFiniteLoss(f"non-finite loss at epoch {self.epoch + 1}, step {self.iter + 1}/{self.n_iter} "
+                            f"(global step {self.train_iter + 1}): "
+                            + ", ".join(f"{k}={v:.4g}" for k, v in terms.items()) + f"; training stopped, {kept}")
+
+class EpochTable(Callback):
+    "Without a progress bar: a header (epoch, train_loss, valid_loss, time) and one aligned row per epoch."
+    order = 60   # after the Recorder has named its columns
+    def before_fit(self):
+        self.old, self.learn.logger = self.learn.logger, self._row
+        if self.old is not noop: self._row(self.recorder.metric_names)
+    def _row(self, vals):
+        if self.old is noop: return
+        self.old("  ".join(f"{v:<12.6f}" if isinstance(v, float) else f"{v!s:<12}" for v in vals).rstrip())
+    def after_fit(self): self.learn.logger = self.old
+
