@@ -66,7 +66,7 @@ def load_cams(cam_dir, names: list) -> list:
 @call_parse
 def train_cli(data: Param("dataset: synthetic, msrc or voc", str) = "synthetic",
               root: Param("dataset root (default: the dataset's own)", str) = None,
-              method: Param("baseline, ppc or fbr", str) = "fbr",
+              method: Param("baseline, ppc, fbr, seam or seam_fbr", str) = "fbr",
               epochs: Param("training epochs", int) = 5,
               size: Param("training crop size", int) = 128,
               bs: Param("batch size", int) = 8,
@@ -78,7 +78,7 @@ def train_cli(data: Param("dataset: synthetic, msrc or voc", str) = "synthetic",
               ckpt: Param("checkpoint file written after every epoch", str) = "runs/model.pth",
               resume: Param("continue from --ckpt", store_true) = False,
               device: Param("cpu, cuda, ... (default: cuda if available)", str) = None):
-    "Train a CAM classifier (baseline / ppc / fbr) with per-epoch checkpoints."
+    "Train a CAM classifier (baseline / ppc / fbr / seam / seam_fbr) with per-epoch checkpoints."
     tr, va = load_dataset(data, root, "train"), load_dataset(data, root, "val")
     learn = train_cam_model(tr, va, method, backbone=backbone, weights=weights, epochs=epochs, bs=bs, lr=lr, size=size,
                             seed=seed, freeze_blocks=freeze_blocks, ckpt_path=ckpt, resume=resume, device=device)
