@@ -182,7 +182,7 @@ def cli_main(check=None):
 @cli_main(check_train_args)
 def train_cli(data: Param("dataset: synthetic, msrc or voc", str) = "synthetic",
               root: Param("dataset root (default: the dataset's own)", str) = None,
-              method: Param("baseline, ppc or fbr", str) = "fbr",
+              method: Param("baseline, ppc, fbr, seam or seam_fbr", str) = "fbr",
               epochs: Param("training epochs", int) = 5,
               size: Param("training crop size", int) = 128,
               bs: Param("batch size", int) = 8,
@@ -200,7 +200,7 @@ def train_cli(data: Param("dataset: synthetic, msrc or voc", str) = "synthetic",
               query_thresh: Param("query threshold, in [0, 1] (FBR; default 0.4)", float) = None,
               deterministic: Param("deterministic kernels: bit-exact reruns and resumes (slower)", store_true) = False,
               sync_bn: Param("SyncBatchNorm across the GPUs of a torchrun run", store_true) = False):
-    "Train a CAM classifier (baseline / ppc / fbr) with per-epoch checkpoints; under torchrun with DDP and one NROI bank."
+    "Train a CAM classifier (baseline / ppc / fbr / seam / seam_fbr) with per-epoch checkpoints; under torchrun with DDP and one NROI bank."
     info = init_distributed(device)
     try:
         with main_first(): tr, va = load_dataset(data, root, "train"), load_dataset(data, root, "val")

@@ -20,8 +20,8 @@ from .config import cache_dir, shared_data_dir
 # %% auto #0
 __all__ = ['VOC_CLASSES', 'MSRC_NAMES', 'MSRC_STUFF', 'MSRC_FG', 'MSRC_CLASSES', 'COCO_TO_VOC', 'SYN_CLASSES', 'SYN_BG_KINDS',
            'SYN_COOC', 'voc_palette', 'VOCSegDataset', 'msrc_dataset', 'COCOSegDataset', 'make_synthetic_voc',
-           'synthetic_dataset', 'cooccurrence_share', 'cooccurrence_rate', 'overlay_mask', 'show_samples',
-           'SegTransform', 'collate']
+           'synthetic_dataset', 'cooccurrence_share', 'cooccurrence_rate', 'stuff_companions', 'WithBGKind',
+           'overlay_mask', 'show_samples', 'SegTransform', 'collate']
 
 # %% ../nbs/11_data.ipynb #486e5199
 VOC_CLASSES = ("aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
@@ -501,6 +501,29 @@ def cooccurrence_rate(ds, cooc_map=None) -> tuple[np.ndarray, float]:
             tot[c] += 1; hit[c] += cooc_map[c] in present
     rate = np.where(tot > 0, hit / np.maximum(tot, 1), np.nan)
     return rate, float(np.nanmean(rate))
+
+# %% ../nbs/11_data.ipynb #a1e0c002
+def stuff_companions(ds, stuff_ids=tuple(MSRC_STUFF)) -> list:
+    "Per object class of `ds`: the raw stuff id with the most pixels in the images labelled with it (None if none)."
+    stuff_ids = sorted(stuff_ids)
+    counts = np.zeros((len(ds.classes), len(stuff_ids)))
+    for i in range(len(ds)):
+        s = ds[i]
+        h = np.bincount(np.asarray(s["raw_mask"]).ravel(), minlength=max(stuff_ids) + 1)[stuff_ids]
+        for c in np.nonzero(s["labels"])[0]: counts[c] += h
+    return [stuff_ids[int(np.argmax(r))] if r.sum() > 0 else None for r in counts]
+
+class WithBGKind(torch.utils.data.Dataset):
+    "Samples of `ds` (or of its images `idx`) with `bg_kind` = the raw mask, and `cooc_map` for the co-occurrence share."
+    def __init__(self, ds, cooc_map, idx=None):
+        self.ds, self.cooc_map, self.classes = ds, list(cooc_map), ds.classes
+        self.idx = list(range(len(ds))) if idx is None else [int(i) for i in idx]
+        if self.idx and not 0 <= min(self.idx) <= max(self.idx) < len(ds):
+            raise ValueError(f"WithBGKind: indices must lie in 0..{len(ds) - 1}")
+        self.names = [ds.names[i] for i in self.idx]
+    def __len__(self): return len(self.idx)
+    def __getitem__(self, i):
+        s = self.ds[self.idx[i]]; return {**s, "bg_kind": s["raw_mask"]}
 
 # %% ../nbs/11_data.ipynb #c048f0d5
 def overlay_mask(image: np.ndarray, mask: np.ndarray, alpha: float = 0.5, palette: Optional[np.ndarray] = None,

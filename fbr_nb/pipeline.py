@@ -15,7 +15,8 @@ from .evaluate import multiscale_cams, sweep_bg_threshold, cams_to_seed, crf_man
 from .data import cooccurrence_share
 
 # %% auto #0
-__all__ = ['THRESHOLDS', 'compute_cams', 'evaluate_cams', 'run_method', 'compare_methods', 'summarize', 'summary_table']
+__all__ = ['THRESHOLDS', 'compute_cams', 'evaluate_cams', 'run_method', 'compare_methods', 'summarize', 'summary_table',
+           'paired_differences', 'paired_table']
 
 # %% ../nbs/14_pipeline.ipynb #e8d00845
 THRESHOLDS = np.round(np.arange(0.05, 0.951, 0.05), 2)
@@ -127,4 +128,26 @@ def summary_table(summary: dict, keys=("seed_miou", "crf_miou", "cooc_share"),
     for m, d in summary.items():
         cells = [f"{d[k][0]:.1f} ± {d[k][1]:.1f}" if k in d else "–" for k in keys]
         rows.append(f"| {m} | {d['n']} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+# %% ../nbs/14_pipeline.ipynb #b2e0c002
+def paired_differences(runs: list, a: str, b: str, keys=("seed_miou",)) -> dict:
+    "Per key: per-seed differences `a - b` in points (seeds both ran, ascending) and their mean / std (ddof=1; 0 for one seed)."
+    ra = {r["seed"]: r for r in runs if r["method"] == a}
+    rb = {r["seed"]: r for r in runs if r["method"] == b}
+    common = sorted(set(ra) & set(rb))
+    if not common: raise ValueError(f"paired_differences: no seed was run for both {a!r} and {b!r}")
+    out = {"seeds": common}
+    for k in keys:
+        d = [100 * (ra[s][k] - rb[s][k]) for s in common if k in ra[s] and k in rb[s]]
+        if d: out[k] = dict(diffs=d, mean=float(np.mean(d)), std=float(np.std(d, ddof=1)) if len(d) > 1 else 0.0)
+    return out
+
+def paired_table(diffs: dict, keys=("seed_miou",)) -> str:
+    "Markdown table of `{pair name: paired_differences(...)}`: mean ± std and the per-seed values."
+    rows = ["| difference | seeds | " + " | ".join(f"{k} (points)" for k in keys) + " |", "|" + "---|" * (len(keys) + 2)]
+    for name, d in diffs.items():
+        cells = [f"{d[k]['mean']:+.1f} ± {d[k]['std']:.1f} ({', '.join(f'{v:+.1f}' for v in d[k]['diffs'])})" if k in d else "–"
+                 for k in keys]
+        rows.append(f"| {name} | {len(d['seeds'])} | " + " | ".join(cells) + " |")
     return "\n".join(rows)

@@ -15,10 +15,10 @@ from .pipeline import run_method, summarize
 from .train import method_config
 
 # %% auto #0
-__all__ = ['CLASS_ALIASES', 'TABLES', 'NOT_REPRODUCED', 'NOT_RUN_NOTES', 'SEED_VARIANTS', 'code_version', 'run_key', 'cached_run',
-           'tables_dir', 'paper_table', 'run_variants', 'variant_summary', 'write_table', 'write_results',
-           'holdout_split', 'load_train_val', 'git_commit', 'run_settings', 'write_per_class_table', 'bank_inert_flags',
-           'check_results', 'measure_overhead', 'collect_readme']
+__all__ = ['CLASS_ALIASES', 'TABLES', 'NOT_REPRODUCED', 'NOT_RUN_NOTES', 'SEED_VARIANTS', 'TABLE2_VARIANTS', 'TABLE2_PAPER_ROWS',
+           'code_version', 'run_key', 'cached_run', 'tables_dir', 'paper_table', 'run_variants', 'variant_summary',
+           'write_table', 'write_results', 'holdout_split', 'load_train_val', 'git_commit', 'run_settings',
+           'write_per_class_table', 'bank_inert_flags', 'check_results', 'measure_overhead', 'collect_readme']
 
 # %% ../nbs/16_tables.ipynb #beca455c
 def _fingerprint_ds(ds) -> dict | None:
@@ -397,3 +397,8 @@ def collect_readme(results_dir=None, out=None) -> str:
     text = "\n".join(lines)
     Path(out or tables_dir() / "README.md").write_text(text)
     return text
+
+# %% ../nbs/16_tables.ipynb #c3e0c002
+TABLE2_VARIANTS = {**SEED_VARIANTS, "SEAM": ("seam", {}), "FBR (SEAM-based)": ("seam_fbr", {})}
+TABLE2_PAPER_ROWS = {"PPC-style": "PPC", "FBR (PPC-based)": "Ours (PPC-based)", "SEAM": "SEAM",
+                     "FBR (SEAM-based)": "Ours (SEAM-based)"}   # our row -> the paper's Table II row

@@ -26,6 +26,7 @@ from .cam import CAMClassifier
 from .loss import FBRLoss
 from .backbone import Backbone
 from .data import SegTransform
+from .seam import SEAMNet, SEAMCallback, SEAM_METHODS, seam_settings
 
 # %% auto #0
 __all__ = ['METHODS', 'method_config', 'CAMNet', 'cls_loss', 'FBRCallback', 'CheckpointCallback', 'load_checkpoint', 'ClsPairs',
@@ -36,13 +37,15 @@ METHODS = {
     "baseline": None,
     "ppc": dict(bg_mode="prototype", single_head=True, if_sampling="hard", use_aux=False),
     "fbr": {},
+    "seam": None,       # SEAM (notebook 18): PCM, two views, ER + ECR
+    "seam_fbr": {},     # SEAM + FBR, the paper's "Ours (SEAM-based)": weights 0.1 / 0.01 / 0.01
 }
 
 def method_config(method: str, base: FBRConfig | None = None, **overrides) -> FBRConfig | None:
     "The `FBRConfig` of a method preset (None for the baseline), with `overrides` applied."
     if method not in METHODS: raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
     if METHODS[method] is None:
-        if overrides: raise ValueError(f"method 'baseline' has no FBR settings, got {sorted(overrides)}")
+        if overrides: raise ValueError(f"method {method!r} has no FBR settings, got {sorted(overrides)}")
         return None
     return (base or FBRConfig()).update(**{**METHODS[method], **overrides})
 
@@ -153,10 +156,11 @@ def make_dls(train_ds, valid_ds, size: int = 128, bs: int = 8, device=None, num_
 def train_cam_model(train_ds, valid_ds, method: str = "fbr", cfg: FBRConfig | None = None, backbone: str = "efficientnet_lite2",
                     weights=None, pretrained: bool = True, pool: str = "tap", epochs: int = 5, bs: int = 8, lr: float = 1e-3,
                     size: int = 128, seed: int = 0, freeze_blocks: int = 0, ckpt_path=None, resume: bool = False,
-                    device=None, cbs=None, progress: bool = True, deterministic: bool = False, **cfg_overrides) -> Learner:
+                    device=None, cbs=None, progress: bool = True, deterministic: bool = False, seam_kw: dict | None = None,
+                    **cfg_overrides) -> Learner:
     """Train a CAM network (`method` in METHODS) with fastai; checkpoint every epoch to `ckpt_path`,
     and with `resume=True` continue from it. `deterministic` makes PyTorch use deterministic kernels (bit-exact
-    reruns and resumes, somewhat slower). Returns the `Learner` (its `fbr_terms` and `history` too)."""
+    reruns and resumes, somewhat slower). `seam_kw`: SEAM settings (notebook 18) for the SEAM methods. Returns the `Learner` (its `fbr_terms` and `history` too)."""
     n_classes = len(train_ds.classes)
     fcfg = method_config(method, cfg, **cfg_overrides)
     tap_thresh = (fcfg or cfg or FBRConfig()).tap_thresh      # the baseline reads it from `cfg` when given
@@ -164,6 +168,8 @@ def train_cam_model(train_ds, valid_ds, method: str = "fbr", cfg: FBRConfig | No
                 tap_thresh=tap_thresh,
                 fbr_cfg=None if fcfg is None else fcfg.to_dict(), epochs=epochs, bs=bs, lr=lr, size=size, seed=seed,
                 freeze_blocks=freeze_blocks)
+    if method in SEAM_METHODS: meta["seam"] = seam_settings(**(seam_kw or {}))
+    elif seam_kw: raise ValueError(f"seam_kw is only for the SEAM methods {SEAM_METHODS}, not {method!r}")
     ck = None
     if resume:
         if ckpt_path is None: raise ValueError("resume=True needs ckpt_path")
@@ -174,12 +180,14 @@ def train_cam_model(train_ds, valid_ds, method: str = "fbr", cfg: FBRConfig | No
     set_seed(seed, reproducible=True)
     device = torch.device(device) if device is not None else default_device()
     dls = make_dls(train_ds, valid_ds, size, bs, device)
-    model = CAMNet(n_classes, backbone, weights, pretrained, pool, tap_thresh, fbr_cfg=fcfg, freeze_blocks=freeze_blocks)
-    fbr_cb = FBRCallback()
+    if method in SEAM_METHODS: model = SEAMNet(n_classes, backbone, weights, pretrained, pool, tap_thresh, fbr_cfg=fcfg,
+                                               freeze_blocks=freeze_blocks, **meta["seam"])
+    else: model = CAMNet(n_classes, backbone, weights, pretrained, pool, tap_thresh, fbr_cfg=fcfg, freeze_blocks=freeze_blocks)
+    fbr_cb, seam_cb = FBRCallback(), SEAMCallback()
     ck_cb = CheckpointCallback(ckpt_path, meta, ck["history"] if ck else None) if ckpt_path is not None else None
     learn = Learner(dls, model, loss_func=cls_loss, splitter=lambda m: m.param_groups(),
-                    cbs=[fbr_cb] + ([ck_cb] if ck_cb else []) + list(cbs or []))
-    learn.fbr_terms = fbr_cb.terms
+                    cbs=[fbr_cb, seam_cb] + ([ck_cb] if ck_cb else []) + list(cbs or []))
+    learn.fbr_terms, learn.seam_terms = fbr_cb.terms, seam_cb.terms
     has_bar = any(isinstance(c, ProgressCallback) for c in learn.cbs)
     if not progress and has_bar: learn.remove_cb(ProgressCallback)
     elif progress and not has_bar: learn.add_cb(ProgressCallback())
@@ -203,8 +211,8 @@ def load_cam_model(ckpt_path, device=None) -> CAMNet:
     "Rebuild the trained `CAMNet` of a checkpoint (for CAM inference), in eval mode."
     ck = load_checkpoint(ckpt_path); m = ck["meta"]
     cfg = None if m["fbr_cfg"] is None else FBRConfig.from_dict(m["fbr_cfg"])
-    net = CAMNet(m["n_classes"], m["backbone"], pretrained=False, pool=m["pool"], tap_thresh=m.get("tap_thresh"), fbr_cfg=cfg,
-                 freeze_blocks=m.get("freeze_blocks", 0))
+    net = (SEAMNet if m["method"] in SEAM_METHODS else CAMNet)(m["n_classes"], m["backbone"], pretrained=False, pool=m["pool"],
+          tap_thresh=m.get("tap_thresh"), fbr_cfg=cfg, freeze_blocks=m.get("freeze_blocks", 0), **m.get("seam", {}))
     net.load_state_dict(ck["model"])
     net.meta = m
     return net.to(device or "cpu").eval()
