@@ -92,7 +92,7 @@ def max_norm_bg_label(cams: torch.Tensor, labels: torch.Tensor, thresh: float = 
     x = x / x.amax((-2, -1), keepdim=True).clamp_min(1e-5)
     return (x * (labels > 0).to(x.dtype)[..., None, None]).sum(1) < thresh
 
-# %% ../nbs/09a_official_code.ipynb #27241510
+# %% ../nbs/09a_official_code.ipynb #3dfa82be
 class BGPredictorCode(nn.Module):
     """The public code's BG predictor: it reads the BG head's *pre-ReLU* 1x1-conv output; BatchNorm with frozen
     statistics (always in eval mode, as every BN of that code) -> ReLU -> element-wise dropout 0.5 -> 1x1 conv without bias.
@@ -121,7 +121,7 @@ def pseudo_class_count(pseudo: torch.Tensor, labels: torch.Tensor) -> int:
     "Number of FG classes that appear in the seed `pseudo` (B,h,w) of a batch (what the public code divides IF by)."
     return int(class_regions(pseudo, labels).any((0, 2, 3)).sum())
 
-# %% ../nbs/09a_official_code.ipynb #cc498eb2
+# %% ../nbs/09a_official_code.ipynb #f72eb408
 def rescale_class_mean(loss: torch.Tensor, q_cls: torch.Tensor, pseudo: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Turn a mean over the classes that have queries into the public code's IF normalisation: the same per-class sum
     divided by the number of classes in the batch's seed (`pseudo_class_count`), counting classes without queries."""
@@ -149,7 +149,7 @@ def aux_term(predictor: nn.Module, bg_in: torch.Tensor, bg_label: torch.Tensor, 
     else: raise ValueError(f"aux_label must be 'minmax' or 'max', got {aux_label!r}")
     return aux_bg_loss(predictor(bg_in), lab)
 
-# %% ../nbs/09a_official_code.ipynb #36597018
+# %% ../nbs/09a_official_code.ipynb #1610ea1f
 from .config import OFFICIAL_CODE
 
 _NO_TERMS = dict(use_fb=False, use_if=False, use_aux=False, w_fgbg_cos=0.0)
