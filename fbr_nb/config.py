@@ -69,7 +69,7 @@ class FBRConfig:
     use_aux: bool = True
     # the authors' public code (notebook 09a; `official_code()` sets them): the defaults are the paper's
     fb_grad: bool = True           # False: the FB term is computed on detached queries under no_grad (a logged constant)
-    fb_sim_axis: str = "embedding"  # "samples": cosine taken over the samples axis -> (Q, d) logits, target channel 0
+    fb_sim_axis: str = "embedding"  # "samples" (with fb_grad=False): cosine over the samples axis -> (Q, d) logits, target channel 0
     w_fgbg_cos: float = 0.0        # weight of the extra term: mean cosine of FG embeddings and the BG predictor's BN+ReLU output
     if_neg_grad: bool = True       # False: the IF negatives (keys) are gathered without gradient
     if_class_mean: str = "queried"  # "pseudo": IF's per-class sum divided by the number of pseudo-label classes
@@ -112,6 +112,9 @@ class FBRConfig:
         if self.bg_mode == "prototype" and (not self.fb_grad or self.fb_sim_axis != "embedding"):
             raise ValueError("FBRConfig.fb_grad=False / fb_sim_axis='samples' apply to the bank modes ('nroi', 'pixel'), "
                              "not to bg_mode='prototype'")
+        if self.fb_sim_axis == "samples" and self.fb_grad:
+            raise ValueError("FBRConfig.fb_sim_axis='samples' needs fb_grad=False: over the samples axis the similarity is a "
+                             "step function of the query (no gradient, or spurious eps-sized ones); the public code runs it without")
 
     def update(self, **kw) -> "FBRConfig":
         "A validated copy with `kw` changed; an unknown name is an error that lists the known ones."

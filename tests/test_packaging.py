@@ -5,7 +5,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = ["config", "cam", "prototypes", "queries", "nroi", "bank", "fb_contrast", "sampling", "if_contrast",
-           "loss", "backbone", "data", "train", "evaluate", "pipeline", "cli"]
+           "loss", "backbone", "data", "train", "evaluate", "pipeline", "cli", "official", "jobs"]
 SCRIPTS = ["fbr_train", "fbr_cams", "fbr_crf", "fbr_eval", "fbr_demo"]
 
 
