@@ -161,4 +161,5 @@ COMPONENT_VARIANTS = {   # name: (method preset of notebook 12, FBRConfig overri
     "if_only": ("fbr", {**OFFICIAL_CODE, **_NO_TERMS, "use_if": True}),       # the code's IF term (w 0.1), alone
     "aux_only": ("fbr", {**OFFICIAL_CODE, **_NO_TERMS, "use_aux": True}),     # the code's auxiliary BG term (w 0.1), alone
     "fgbg_cos_only": ("fbr", {**OFFICIAL_CODE, **_NO_TERMS, "w_fgbg_cos": 0.1}),  # the code's extra FG/BG cosine (w 0.1), alone
+    "null_heads": ("fbr", dict(_NO_TERMS)),   # control: FBR's heads built and run, every term off (no extra gradient)
 }
