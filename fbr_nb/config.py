@@ -8,19 +8,26 @@ from dataclasses import dataclass, asdict, fields, replace
 from typing import Literal, Optional
 
 # %% auto #0
-__all__ = ['QueryMode', 'IFSampling', 'BGMode', 'FBRConfig', 'repo_root', 'shared_data_dir', 'atomic_open', 'cache_dir']
+__all__ = ['QueryMode', 'IFSampling', 'BGMode', 'OFFICIAL_CODE', 'FBRConfig', 'repo_root', 'shared_data_dir', 'atomic_open',
+           'cache_dir']
 
 # %% ../nbs/00_config.ipynb #acd4e66d
-QueryMode = Literal["adaptive", "naive", "hard"]
+QueryMode = Literal["adaptive", "naive", "hard", "official"]
 IFSampling = Literal["active", "hard", "uniform"]
 BGMode = Literal["nroi", "pixel", "prototype"]
 
-_CHOICES = {"query_mode": ("adaptive", "naive", "hard"), "if_sampling": ("active", "hard", "uniform"),
+_CHOICES = {"query_mode": ("adaptive", "naive", "hard", "official"), "if_sampling": ("active", "hard", "uniform"),
             "bg_mode": ("nroi", "pixel", "prototype"), "kmeans_init": ("k-means++", "random")}
 _UNIT = ("query_thresh", "bg_thresh", "tap_thresh", "pseudo_bg_score", "hard_query_frac", "proto_topk_frac")
 _POS_INT = ("feat_dim", "n_clusters", "bank_size", "n_negatives", "kmeans_iters", "max_queries")
 _POS_FLOAT = ("tau_fb", "tau_if", "tau_graph")
 _NONNEG_FLOAT = ("w_fb", "w_if", "w_aux", "kmeans_tol")
+# the authors' public code (notebook 09a): its fields join the same tables
+_CHOICES.update(fb_sim_axis=("embedding", "samples"), if_class_mean=("queried", "pseudo"), nroi_bg=("cam_sum", "pseudo"),
+                aux_label=("minmax", "max"), bg_predictor=("paper", "code"))
+_UNIT += ("query_pct", "query_cam_floor", "query_entropy_q")
+_NONNEG_FLOAT += ("w_fgbg_cos",)
+_BOOL = ("fb_grad", "if_neg_grad")
 
 @dataclass
 class FBRConfig:
@@ -60,6 +67,18 @@ class FBRConfig:
     use_fb: bool = True
     use_if: bool = True
     use_aux: bool = True
+    # the authors' public code (notebook 09a; `official_code()` sets them): the defaults are the paper's
+    fb_grad: bool = True           # False: the FB term is computed on detached queries under no_grad (a logged constant)
+    fb_sim_axis: str = "embedding"  # "samples" (with fb_grad=False): cosine over the samples axis -> (Q, d) logits, target channel 0
+    w_fgbg_cos: float = 0.0        # weight of the extra term: mean cosine of FG embeddings and the BG predictor's BN+ReLU output
+    if_neg_grad: bool = True       # False: the IF negatives (keys) are gathered without gradient
+    if_class_mean: str = "queried"  # "pseudo": IF's per-class sum divided by the number of pseudo-label classes
+    query_pct: float = 0.6         # query_mode="official": sure above this quantile of the class's CAM in its region
+    query_cam_floor: float = 0.05  # query_mode="official": only CAM values above this enter that quantile
+    query_entropy_q: float = 0.1   # query_mode="official": unsure pixels count if their entropy exceeds this quantile of the image
+    nroi_bg: str = "cam_sum"       # "pseudo": NROI pixels are the seed's background (every FG CAM < pseudo_bg_score)
+    aux_label: str = "minmax"      # "max": auxiliary BG label from max-normalised raw CAMs, at the feature map's size
+    bg_predictor: str = "paper"    # "code": frozen BN on the BG head's pre-ReLU output -> ReLU -> dropout -> conv without bias
 
     def __post_init__(self): self.validate()
 
@@ -87,6 +106,15 @@ class FBRConfig:
         if self.contrast_size is not None and (not isinstance(self.contrast_size, int) or self.contrast_size < 1):
             raise ValueError(f"FBRConfig.contrast_size must be None or a positive integer, got {self.contrast_size!r}")
         if self.proto_topk_frac == 0: raise ValueError("FBRConfig.proto_topk_frac must be > 0")
+        for n in _BOOL:
+            if not isinstance(getattr(self, n), bool):
+                raise ValueError(f"FBRConfig.{n} must be True or False, got {getattr(self, n)!r}")
+        if self.bg_mode == "prototype" and (not self.fb_grad or self.fb_sim_axis != "embedding"):
+            raise ValueError("FBRConfig.fb_grad=False / fb_sim_axis='samples' apply to the bank modes ('nroi', 'pixel'), "
+                             "not to bg_mode='prototype'")
+        if self.fb_sim_axis == "samples" and self.fb_grad:
+            raise ValueError("FBRConfig.fb_sim_axis='samples' needs fb_grad=False: over the samples axis the similarity is a "
+                             "step function of the query (no gradient, or spurious eps-sized ones); the public code runs it without")
 
     def update(self, **kw) -> "FBRConfig":
         "A validated copy with `kw` changed; an unknown name is an error that lists the known ones."
@@ -108,8 +136,13 @@ class FBRConfig:
 
     @classmethod
     def official_code(cls, **kw) -> "FBRConfig":
-        "The values of the authors' public code where they differ from the paper's text."
-        return cls(**{"w_fb": 0.01, "w_if": 0.1, "w_aux": 0.1, "tau_if": 0.5, "contrast_size": 16, **kw})
+        "The FBR objective of the authors' public code, term by term (notebook 09a lists each difference)."
+        return cls(**{**OFFICIAL_CODE, **kw})
+
+# the public code's values where they differ from the paper's text (notebook 09a gives the source of each)
+OFFICIAL_CODE = dict(w_fb=0.01, w_if=0.1, w_aux=0.1, tau_if=0.5, contrast_size=16,
+                     fb_grad=False, fb_sim_axis="samples", w_fgbg_cos=0.1, if_neg_grad=False, if_class_mean="pseudo",
+                     query_mode="official", nroi_bg="pseudo", aux_label="max", bg_predictor="code")
 
 # %% ../nbs/00_config.ipynb #80bbbe91
 import os

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from .bank import NROIBank, sampled_similarities
 
 # %% auto #0
-__all__ = ['zero_loss', 'contrast_loss', 'fb_loss', 'fb_loss_bg_prototype', 'aux_bg_loss']
+__all__ = ['zero_loss', 'contrast_loss', 'class_mean', 'fb_loss', 'fb_loss_bg_prototype', 'aux_bg_loss']
 
 # %% ../nbs/06_fb_contrast.ipynb #9cab9ec1
 def zero_loss(*ts: torch.Tensor) -> torch.Tensor:
@@ -27,10 +27,16 @@ def contrast_loss(pos_sim: torch.Tensor, neg_sim: torch.Tensor, tau: float, q_cl
     logits = torch.cat([pos_sim[:, None], neg_sim], 1) / tau
     per_q = torch.logsumexp(logits, 1) - logits[:, 0]
     if q_cls is None or not per_class: return per_q.mean()
+    return class_mean(per_q, q_cls)
+
+def class_mean(per_q: torch.Tensor, q_cls: torch.Tensor, n_classes: int | None = None) -> torch.Tensor:
+    """Mean per class of the per-query losses `per_q` (N,), then the mean over the classes that have queries, or
+    (with `n_classes`, the public code's IF normalisation) their sum divided by `n_classes`."""
     C = int(q_cls.max()) + 1
     sums = torch.zeros(C, dtype=per_q.dtype, device=per_q.device).index_add(0, q_cls, per_q)
     cnt = torch.bincount(q_cls, minlength=C)
-    return (sums[cnt > 0] / cnt[cnt > 0]).mean()
+    per_c = sums[cnt > 0] / cnt[cnt > 0]
+    return per_c.mean() if n_classes is None else per_c.sum() / n_classes
 
 def fb_loss(q: torch.Tensor, q_cls: torch.Tensor, protos: torch.Tensor, bank: NROIBank, n_negatives: int = 256,
             tau: float = 0.5, generator: torch.Generator | None = None, per_class: bool = True) -> torch.Tensor:

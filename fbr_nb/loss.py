@@ -15,6 +15,8 @@ from .nroi import extract_nrois
 from .bank import NROIBank
 from .fb_contrast import fb_loss, fb_loss_bg_prototype, aux_bg_loss, zero_loss
 from .if_contrast import if_loss
+from .official import (fb_term, official_query_mask, BGPredictorCode, bg_pre_relu, bg_hidden, fgbg_cosine,
+                             rescale_class_mean, aux_term)
 
 # %% auto #0
 __all__ = ['ProjectionHead', 'BGPredictor', 'log_values', 'FBRLoss']
@@ -50,7 +52,7 @@ class FBRLoss(nn.Module):
         self.n_classes = n_classes
         self.fg_head = ProjectionHead(in_channels, cfg.feat_dim)
         self.bg_head = None if cfg.single_head else ProjectionHead(in_channels, cfg.feat_dim)
-        self.bg_predictor = BGPredictor(cfg.feat_dim)
+        self.bg_predictor = BGPredictor(cfg.feat_dim) if cfg.bg_predictor == "paper" else BGPredictorCode(cfg.feat_dim)
         self.bank = NROIBank(cfg.bank_size, cfg.feat_dim)
 
     def _check(self, feats, cams, labels):
@@ -68,6 +70,8 @@ class FBRLoss(nn.Module):
         labels = (labels > 0).to(feats.dtype)
         emb_f = self.fg_head(feats)
         emb_b = emb_f if self.bg_head is None else self.bg_head(feats)
+        bg_in = emb_b if cfg.bg_predictor == "paper" else bg_pre_relu(self, feats)    # BG predictor input (09a)
+        fgbg = fgbg_cosine(emb_f, bg_hidden(self.bg_predictor, bg_in)) if cfg.w_fgbg_cos else None
         ncam = normalize_cams(cams.detach().float(), labels)
         size = (cfg.contrast_size,) * 2 if cfg.contrast_size else tuple(feats.shape[-2:])
         if tuple(emb_f.shape[-2:]) != size:
@@ -78,38 +82,44 @@ class FBRLoss(nn.Module):
         # seed, prototypes, queries
         seed = pseudo_label(ncam, labels, cfg.pseudo_bg_score)
         protos, present = class_prototypes(emb_f, ncam, labels, topk_frac=cfg.proto_topk_frac, detach=cfg.detach_prototypes)
-        qm = query_mask(ncam, labels, seed, cfg.query_thresh, cfg.query_mode, cfg.hard_query_frac)
+        qm = (official_query_mask(ncam, labels, seed, cfg.query_pct, cfg.query_cam_floor, cfg.query_entropy_q,
+                                  cfg.pseudo_bg_score) if cfg.query_mode == "official" else
+              query_mask(ncam, labels, seed, cfg.query_thresh, cfg.query_mode, cfg.hard_query_frac))
         q, q_cls, _ = gather_queries(emb_f, qm, cfg.max_queries, generator)
         bg = bg_mask_from_cams(ncam, labels, cfg.bg_thresh)
+        nroi_px = bg if cfg.nroi_bg == "cam_sum" else seed == 0      # the public code: the seed's background
         out = {}
         zero = zero_loss(emb_f, emb_b)
         # FB contrast
         n_bg_vec = 0
         if cfg.use_fb and cfg.bg_mode == "prototype":
             zf = F.normalize(emb_f, dim=1)
-            bgp = F.normalize((zf * bg[:, None]).sum((0, 2, 3)), dim=0).detach() if bg.any() else None
+            bgp = F.normalize((zf * nroi_px[:, None]).sum((0, 2, 3)), dim=0).detach() if nroi_px.any() else None
             out["fb"] = fb_loss_bg_prototype(q, q_cls, protos, bgp, cfg.tau_fb)
         elif cfg.use_fb:
             if self.training:
                 if cfg.bg_mode == "nroi":
-                    vecs, _, _ = extract_nrois(emb_b, bg, cfg.n_clusters, cfg.kmeans_iters, cfg.kmeans_tol,
+                    vecs, _, _ = extract_nrois(emb_b, nroi_px, cfg.n_clusters, cfg.kmeans_iters, cfg.kmeans_tol,
                                                cfg.kmeans_init, generator)
                 else:   # "pixel": every background pixel embedding
-                    vecs = F.normalize(emb_b.detach(), dim=1).permute(0, 2, 3, 1)[bg]
+                    vecs = F.normalize(emb_b.detach(), dim=1).permute(0, 2, 3, 1)[nroi_px]
                 self.bank.push(vecs); n_bg_vec = len(vecs)
-            out["fb"] = fb_loss(q, q_cls, protos, self.bank, cfg.n_negatives, cfg.tau_fb, generator)
+            out["fb"] = fb_term(q, q_cls, protos, self.bank, cfg.n_negatives, cfg.tau_fb, generator, cfg.fb_grad, cfg.fb_sim_axis)
         else: out["fb"] = zero
         # IF contrast: keys are the FG-head embeddings of every pixel in a class region
         if cfg.use_if:
             reg = class_regions(seed, labels)                                         # (B,C,h,w)
             kc, kp = reg.transpose(0, 1).reshape(reg.shape[1], -1).nonzero(as_tuple=True)
             keys = F.normalize(emb_f, dim=1).permute(0, 2, 3, 1).reshape(-1, emb_f.shape[1])[kp]
+            if not cfg.if_neg_grad: keys = keys.detach()                             # the public code (09a)
             out["if"] = if_loss(q, q_cls, protos, present, keys, kc, cfg.n_negatives, cfg.tau_if,
                                 cfg.if_sampling, cfg.tau_graph, generator)
+            if cfg.if_class_mean == "pseudo": out["if"] = rescale_class_mean(out["if"], q_cls, seed, labels)
         else: out["if"] = zero
         # auxiliary BG segmentation
-        out["aux"] = aux_bg_loss(self.bg_predictor(emb_b), bg) if cfg.use_aux else zero
-        out["total"] = cfg.w_fb * out["fb"] + cfg.w_if * out["if"] + cfg.w_aux * out["aux"]
+        out["aux"] = aux_term(self.bg_predictor, bg_in, bg, cams, labels, cfg.aux_label, cfg.bg_thresh) if cfg.use_aux else zero
+        if fgbg is not None: out["fgbg_cos"] = fgbg                                   # the public code's extra term (09a)
+        out["total"] = cfg.w_fb * out["fb"] + cfg.w_if * out["if"] + cfg.w_aux * out["aux"] + cfg.w_fgbg_cos * (zero if fgbg is None else fgbg)
         out.update(n_queries=int(q.shape[0]), n_bg_vectors=n_bg_vec, bank_len=len(self.bank),
                    bg_share=float(bg.float().mean()), n_classes_present=int(present.sum()))
         out["log"] = log_values(out)   # plain numbers of every term and count, for logging

@@ -77,8 +77,9 @@ def evaluate_cams(cams: list, ds, thresholds=THRESHOLDS, crf: bool = True, n_job
 
 # %% ../nbs/14_pipeline.ipynb #75670398
 def run_method(train_ds, valid_ds, method: str = "fbr", seed: int = 0, eval_ds=None, scales=(1.0, 0.5, 1.5, 2.0),
-               crf: bool = True, pseudo_dir=None, keep_cams: bool = False, **train_kw) -> dict:
-    "Train `method` with `seed`, then compute and evaluate CAMs on `eval_ds` (default: the training images)."
+               crf: bool = True, pseudo_dir=None, keep_cams: bool = False, also_eval: dict | None = None, **train_kw) -> dict:
+    """Train `method` with `seed`, then compute and evaluate CAMs on `eval_ds` (default: the training images).
+    `also_eval` {name: dataset}: the same model is also scored on these (no pseudo masks); results under `res[name]`."""
     eval_ds = train_ds if eval_ds is None else eval_ds
     t0 = time.time()
     learn = train_cam_model(train_ds, valid_ds, method, seed=seed, **train_kw)
@@ -86,6 +87,8 @@ def run_method(train_ds, valid_ds, method: str = "fbr", seed: int = 0, eval_ds=N
     cams = compute_cams(learn.model, eval_ds, scales)
     t2 = time.time()
     res = evaluate_cams(cams, eval_ds, crf=crf, pseudo_dir=pseudo_dir)
+    for name, ds in (also_eval or {}).items():
+        res[name] = evaluate_cams(compute_cams(learn.model, ds, scales), ds, crf=crf)
     res.update(method=method, seed=seed, train_s=t1 - t0, cams_s=t2 - t1, eval_s=time.time() - t2,
                history=learn.history, n_params=sum(p.numel() for p in learn.model.parameters()),
                n_params_inference=sum(p.numel() for n, p in learn.model.named_parameters() if not n.startswith("fbr.")))

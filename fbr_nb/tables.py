@@ -42,6 +42,7 @@ def run_key(train_ds, valid_ds, method: str, seed: int, eval_ds=None, **kw) -> s
     rest = {k: v for k, v in kw.items() if k not in cfg_names and k not in ("progress", "pseudo_dir", "keep_cams")}
     fcfg = method_config(method, **over)
     rest["device"] = str(rest.get("device") or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if rest.get("also_eval"): rest["also_eval"] = {k: _fingerprint_ds(d) for k, d in rest["also_eval"].items()}
     desc = dict(method=method, seed=int(seed), cfg=None if fcfg is None else fcfg.to_dict(), kw=rest,
                 data=[_fingerprint_ds(d) for d in (train_ds, valid_ds, eval_ds)], code=code_version())
     return hashlib.sha1(json.dumps(desc, sort_keys=True, default=str).encode()).hexdigest()[:20]

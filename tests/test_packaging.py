@@ -7,7 +7,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # every module of the package (not a hand-kept list that can fall behind), and at least the ones we know of
 MODULES = sorted(p.stem for p in (ROOT / "fbr_nb").glob("*.py") if not p.stem.startswith("_"))
 KNOWN = {"extras", "config", "cam", "prototypes", "queries", "nroi", "bank", "fb_contrast", "sampling", "if_contrast", "loss",
-         "backbone", "data", "train", "evaluate", "pipeline", "cli", "tables", "segment"}
+         "backbone", "data", "train", "evaluate", "pipeline", "cli", "tables", "segment",
+         "official", "jobs", "distributed", "seam"}
 SCRIPTS = ["fbr_train", "fbr_cams", "fbr_crf", "fbr_eval", "fbr_demo"]
 
 

@@ -11,9 +11,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # (what breaks, file, old text, new text, notebook whose tests must fail)
 CHANGES = [
     ("prototypes from the BG head's embeddings", "loss.py", "class_prototypes(emb_f,", "class_prototypes(emb_b,", "09_loss"),
-    ("NROIs clustered from the FG head's embeddings", "loss.py", "extract_nrois(emb_b, bg,", "extract_nrois(emb_f, bg,", "09_loss"),
-    ("K-means over all pixels, not the background", "loss.py", "extract_nrois(emb_b, bg,",
-     "extract_nrois(emb_b, torch.ones_like(bg),", "09_loss"),
+    ("NROIs clustered from the FG head's embeddings", "loss.py", "extract_nrois(emb_b, nroi_px,", "extract_nrois(emb_f, nroi_px,", "09_loss"),
+    ("K-means over all pixels, not the background", "loss.py", "extract_nrois(emb_b, nroi_px,",
+     "extract_nrois(emb_b, torch.ones_like(nroi_px),", "09_loss"),
     ("w_if and w_aux swapped", "loss.py", 'cfg.w_if * out["if"] + cfg.w_aux * out["aux"]',
      'cfg.w_aux * out["if"] + cfg.w_if * out["aux"]', "09_loss"),
     ("FBR added as 0 * total.detach() in the callback", "train.py", 'self.learn.loss_grad + out["total"]',
