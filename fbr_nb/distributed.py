@@ -7,6 +7,8 @@ from __future__ import annotations
 import inspect, math, os, socket
 from contextlib import contextmanager
 from dataclasses import dataclass
+from .extras import needs_extra
+needs_extra("train", "fbr_nb.distributed", "numpy", "fastcore", "fastai", "timm")
 import numpy as np
 import torch
 import torch.nn as nn

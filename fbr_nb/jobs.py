@@ -9,6 +9,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
+from .extras import needs_extra
+needs_extra("train", "fbr_nb.jobs", "numpy")
 
 def _jsonable(o):
     "json.dumps fallback: numpy scalars and arrays, paths, anything else as text."

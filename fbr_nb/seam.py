@@ -7,6 +7,8 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from .extras import needs_extra
+needs_extra("train", "fbr_nb.seam", "fastai")
 from fastai.callback.core import Callback
 from .config import FBRConfig
 from .backbone import Backbone

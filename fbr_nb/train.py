@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 from .extras import needs_extra
-needs_extra("train", "fbr_nb.train", "numpy", "fastai")
+needs_extra("train", "fbr_nb.train", "numpy", "fastcore", "fastai")
 import numpy as np
 import torch
 import torch.nn as nn
