@@ -15,7 +15,7 @@ from .nroi import extract_nrois
 from .bank import NROIBank
 from .fb_contrast import fb_loss, fb_loss_bg_prototype, aux_bg_loss, zero_loss
 from .if_contrast import if_loss
-from .official import (fb_term, official_query_mask, BGPredictorCode, bg_pre_relu, bg_hidden, fgbg_cosine,
+from .official import (fb_term, official_query_mask, official_bg_masks, BGPredictorCode, bg_pre_relu, bg_hidden, fgbg_cosine,
                              rescale_class_mean, aux_term)
 
 # %% auto #0
@@ -87,7 +87,7 @@ class FBRLoss(nn.Module):
               query_mask(ncam, labels, seed, cfg.query_thresh, cfg.query_mode, cfg.hard_query_frac))
         q, q_cls, _ = gather_queries(emb_f, qm, cfg.max_queries, generator)
         bg = bg_mask_from_cams(ncam, labels, cfg.bg_thresh)
-        nroi_px = bg if cfg.nroi_bg == "cam_sum" else seed == 0      # the public code: the seed's background
+        nroi_px = official_bg_masks(ncam, labels, seed, cfg.bg_thresh, cfg.nroi_bg)   # NROI pixels (the public code: the seed's background)
         out = {}
         zero = zero_loss(emb_f, emb_b)
         # FB contrast

@@ -8,6 +8,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .queries import class_regions
+from .cam import bg_mask_from_cams
 from .bank import NROIBank
 from .fb_contrast import fb_loss, zero_loss, aux_bg_loss, class_mean
 
@@ -83,14 +84,13 @@ def official_bg_masks(norm_cams: torch.Tensor, labels: torch.Tensor, pseudo: tor
     (the public code: the seed's background, i.e. every label-masked CAM below the seed's background score)."""
     if nroi_bg == "pseudo": return pseudo == 0
     if nroi_bg != "cam_sum": raise ValueError(f"nroi_bg must be 'cam_sum' or 'pseudo', got {nroi_bg!r}")
-    return (norm_cams * (labels > 0).to(norm_cams.dtype)[..., None, None]).sum(1) < bg_thresh
+    return bg_mask_from_cams(norm_cams, labels, bg_thresh)
 
 def max_norm_bg_label(cams: torch.Tensor, labels: torch.Tensor, thresh: float = 0.05) -> torch.Tensor:
     """The public code's auxiliary BG label (B,h,w) bool: raw CAMs, ReLU, divided by each map's max (no min
     subtraction), label-masked, summed over classes, below `thresh`."""
     x = F.relu(cams.detach().float())
-    x = x / x.amax((-2, -1), keepdim=True).clamp_min(1e-5)
-    return (x * (labels > 0).to(x.dtype)[..., None, None]).sum(1) < thresh
+    return bg_mask_from_cams(x / x.amax((-2, -1), keepdim=True).clamp_min(1e-5), labels, thresh)
 
 # %% ../nbs/09a_official_code.ipynb #3dfa82be
 class BGPredictorCode(nn.Module):

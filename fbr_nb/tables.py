@@ -267,7 +267,7 @@ def check_results(name: str, variants, n_runs: int, results_dir=None, keys=("see
     "Read `<name>.csv` back: exactly `variants` as rows, `n_runs` runs each, finite mean and std of `keys` (unflagged rows)."
     p = (Path(results_dir) if results_dir is not None else tables_dir() / "results") / f"{name}.csv"
     if not p.exists(): raise FileNotFoundError(f"results table {p} was not written")
-    rows = list(csv.DictReader(open(p, newline="")))
+    with open(p, newline="") as f: rows = list(csv.DictReader(f))
     got = [r["variant"] for r in rows]
     if got != list(variants): raise AssertionError(f"{p.name}: rows {got}, expected {list(variants)}")
     for r in rows:
