@@ -22,3 +22,25 @@ def test_ablation_k_runs_through_papermill(tmp_path):
     assert 0 <= float(rows[0]["seed_miou_mean"]) <= 100
     md = (res / "table8_k_K4.md").read_text()
     assert md.startswith("Settings: ") and '"seeds": [0]' in md
+
+
+def test_real_msrc_runs_through_papermill(tmp_path):
+    "real_msrc end to end at toy size: runs go out through run_jobs (2 processes), results, figures and report land in out_dir."
+    sys.path.insert(0, str(ROOT))
+    from fbr_nb.config import shared_data_dir
+    if shared_data_dir("msrc") is None: pytest.skip("MSRC not found in ../shared/data/msrc")
+    pm = Path(sys.executable).parent / "papermill"
+    out = tmp_path / "run"
+    cmd = [str(pm), "-k", "fbr_nb", "--cwd", str(ROOT / "nbs"), str(ROOT / "nbs" / "real_msrc.ipynb"), str(tmp_path / "out.ipynb"),
+           "-p", "out_dir", str(out), "-y", "seeds: [0]", "-p", "n_train", "8", "-p", "n_val", "6", "-p", "epochs", "1",
+           "-p", "size", "64", "-p", "bs", "4", "-p", "freeze_blocks", "4", "-y", "scales: [0.25]", "-p", "crf", "False",
+           "-p", "jobs", "2", "-p", "threads", "1", "-p", "n_fig", "2"]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-4000:]
+    import json
+    lines = [json.loads(l) for l in (out / "runs.jsonl").read_text().splitlines()]
+    assert sorted(l["job"]["method"] for l in lines) == ["baseline", "fbr"] and all(l["error"] is None for l in lines)
+    assert len({l["pid"] for l in lines}) == 2                      # two worker processes
+    s = json.loads((out / "summary.json").read_text())
+    assert s["settings"]["n_train"] == 8 and s["settings"]["n_val"] == 6 and set(s["summary"]) == {"baseline", "fbr"}
+    assert (out / "cams.png").stat().st_size > 0 and (out / "nroi_clusters.png").stat().st_size > 0
