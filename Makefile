@@ -7,13 +7,15 @@ STAMP := $(VENV)/.fbr_nb-installed
 # Pins that were seen to install together here (see DEVELOPERS.md / ../shared/notes/stack.md).
 PINS := "nbdev==2.4.14" "fastcore<2" "execnb<0.2" "ghapi<2" "fastai==2.8.7" torch==2.14.1 torchvision==0.29.1
 
-.PHONY: install test test-all demo tables export clean-nbs bench mutate help
+.PHONY: install test test-all demo tables export clean-nbs nbs-outputs docs bench mutate help
 
 help:
 	@echo "make test   - install (once), then run every notebook's tests (nbdev_test) and tests/ (pytest)"
 	@echo "make demo   - install (once), then generate the embedded data, train baseline and +FBR, print the table"
 	@echo "make test-all - as test, including the cells flagged slow"
 	@echo "make tables - run every paper_tables notebook at its defaults (JOBS=2 at a time; ~1.5 h on 2 cores), then paper_tables/README.md"
+	@echo "make nbs-outputs - execute the method notebooks (nbs/NN*.ipynb) in place, the cells nbdev_test runs, and clean them: committed with outputs"
+	@echo "make docs   - render README + every notebook + every module as HTML into _site/ (offline; open _site/index.html)"
 	@echo "make bench  - the benchmarks in bench/ (ratios measured side by side)"
 	@echo "make mutate - mutation score of the method core (mutmut; EVERY=N samples every N-th mutant; not part of CI)"
 
@@ -61,6 +63,13 @@ bench: $(STAMP)
 
 clean-nbs: $(STAMP)
 	source $(BIN)/activate && nbdev_clean
+
+# The method notebooks are committed executed (what nbdev_test runs, skipping slow/experiment cells), JOBS at a time.
+nbs-outputs: $(STAMP)
+	source $(BIN)/activate && python tools/execute_nbs.py --jobs $(JOBS)
+
+docs: $(STAMP)
+	source $(BIN)/activate && python tools/build_docs.py --out _site
 
 # Mutation testing (mutmut 3, settings in setup.cfg): the notebooks' tests run against the library
 # (tests/test_library_notebooks.py) for each mutant of the method core; writes mutants/score.md.

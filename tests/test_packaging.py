@@ -102,11 +102,26 @@ def test_exported_modules_match_notebooks(tmp_path):
 
 
 def test_notebooks_are_clean():
-    "Committed notebooks carry no outputs and no execution counts (nbdev_clean), and keep papermill tags."
-    import json
+    """nbdev_clean leaves every committed notebook unchanged (no execution counts, only allowed metadata, papermill
+    `parameters` tags kept); the papermill notebooks (no leading number) carry no outputs at all."""
+    import copy, json
+    from nbdev.clean import clean_nb
+    from nbdev.config import get_config
+    cfg = get_config(path=ROOT)
+    keep, keep_cell = set(cfg.allowed_metadata_keys.split()), set(cfg.allowed_cell_metadata_keys.split())
+    assert "tags" in keep_cell, "settings.ini must keep cell tags (papermill's parameters)"
     for nb in sorted((ROOT / "nbs").glob("*.ipynb")):
         d = json.loads(nb.read_text())
         for c in d["cells"]:
-            if c["cell_type"] == "code":
-                assert not c.get("outputs"), f"{nb.name} has outputs: run nbdev_clean"
-                assert c.get("execution_count") is None, f"{nb.name} has execution counts: run nbdev_clean"
+            if c["cell_type"] != "code": continue
+            assert c.get("execution_count") is None, f"{nb.name} has execution counts: run nbdev_clean"
+            for o in c.get("outputs", []):
+                assert o.get("execution_count") is None, f"{nb.name} has execution counts in outputs: run nbdev_clean"
+            if not nb.name[0].isdigit():
+                assert not c.get("outputs"), f"{nb.name} is a papermill notebook with outputs: run nbdev_clean --clear_all --fname nbs/{nb.name}"
+        cleaned = copy.deepcopy(d)
+        clean_nb(cleaned, clear_all=False, allowed_metadata_keys=keep, allowed_cell_metadata_keys=keep_cell,
+                 clean_ids=cfg.clean_ids)
+        assert cleaned == d, f"{nb.name} is not clean (volatile metadata or ids): run nbdev_clean"
+    for nb in sorted((ROOT / "nbs").glob("*.ipynb")):
+        if not nb.name[0].isdigit() and "parameters" not in nb.read_text(): pytest.fail(f"{nb.name} lost its parameters tag")

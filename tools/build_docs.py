@@ -1,0 +1,151 @@
+"""Build the documentation site offline: README as the front page, every notebook as an HTML page, every module.
+
+nbconvert's `lab` template renders each page (code, outputs, Markdown, MathJax equations), with a sidebar in notebook
+order: the method notebooks (committed with their outputs, `make nbs-outputs`), then the papermill notebooks (no
+outputs in nbs/). Each notebook page links to the module it exports (`#| default_exp`), shown as highlighted source,
+which links back. Relative links to `.ipynb` files point to their pages; other relative links to the repository's files
+point to those files. Nothing is fetched while building; MathJax is loaded from its CDN by the browser that views a page.
+
+    python tools/build_docs.py            # -> _site/index.html
+    python tools/build_docs.py --out /tmp/site nbs/06_fb_contrast.ipynb
+"""
+import argparse, html, os, re, shutil, sys, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TEMPLATE = """{%- extends 'index.html.j2' -%}
+{% block extra_css %}<style type="text/css">
+nav.fbr-nav {position: fixed; top: 0; left: 0; bottom: 0; width: 16rem; overflow-y: auto; padding: 0.8rem 1rem;
+  box-sizing: border-box; border-right: 1px solid #ddd; background: #f7f7f7; font: 13px/1.45 sans-serif;}
+nav.fbr-nav h4 {margin: 0.9rem 0 0.3rem; font-size: 13px;} nav.fbr-nav ol, nav.fbr-nav ul {margin: 0; padding-left: 1.1rem;}
+nav.fbr-nav a {text-decoration: none;} nav.fbr-nav a.current {font-weight: bold;}
+body.jp-Notebook {margin-left: 16rem !important;} main {max-width: 70rem;}
+p.fbr-module {padding: 0.4rem 0.8rem; background: #eef4fb; border-left: 3px solid #4a8ad4;}
+@media (max-width: 50rem) {nav.fbr-nav {position: static; width: auto;} body.jp-Notebook {margin-left: 0 !important;}}
+</style>{% endblock extra_css %}
+{%- block body_header -%}{{ super() }}{{ resources.fbr_nav }}{{ resources.fbr_header }}{%- endblock body_header -%}
+"""
+
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from execute_nbs import method_notebooks   # noqa: E402  (nbs/NN*.ipynb, in order)
+
+
+def papermill_notebooks(nbs=ROOT / "nbs"): return sorted(p for p in Path(nbs).glob("*.ipynb") if not p.name[0].isdigit())
+
+
+def nb_title(nb, default):
+    "The notebook's first Markdown heading (nbdev's title cell), else `default`."
+    for c in nb.cells:
+        if c.cell_type == "markdown" and (m := re.search(r"^#\s+(.+)$", c.source, re.M)): return m.group(1).strip()
+    return default
+
+
+def nb_module(nb):
+    "The module a notebook exports (`#| default_exp name`), or None."
+    for c in nb.cells:
+        if c.cell_type == "code" and (m := re.search(r"^#\|\s*default_exp\s+(\S+)", c.source, re.M)): return m.group(1)
+
+
+def _nav(pages, current):
+    "Sidebar: Home, the method notebooks, the papermill notebooks, the modules; `current` in bold."
+    def _li(p): return f'<li><a href="{p["html"]}"{" class=current" if p["html"] == current else ""}>{html.escape(p["label"])}</a></li>'
+    groups = [("Method notebooks", "ol", "method"), ("Papermill notebooks (no outputs)", "ul", "papermill"),
+              ("Modules (fbr_nb/)", "ul", "module")]
+    out = [f'<nav class="fbr-nav"><a href="index.html"{" class=current" if current == "index.html" else ""}><b>fbr_nb</b>: home (README)</a>']
+    for title, tag, kind in groups:
+        items = "".join(_li(p) for p in pages if p["kind"] == kind)
+        if items: out.append(f"<h4>{title}</h4><{tag}>{items}</{tag}>")
+    return "".join(out) + "</nav>"
+
+
+def _fix_links(page_html, base, out, targets):
+    """Point relative links at site pages (`x.ipynb` -> `x.html`) or at the repository's files (resolved from `base`,
+    the folder the source lives in); turn `code` that names a page (`nbs/06_fb_contrast.ipynb`, `06_fb_contrast`,
+    `fbr_nb.loss`) into a link to it."""
+    from bs4 import BeautifulSoup
+    soup = BeautifulSoup(page_html, "html.parser")
+    for a in soup.find_all("a", href=True):
+        href = a["href"]
+        if re.match(r"^([a-z][a-z0-9+.-]*:|#|/)", href, re.I) or not href: continue
+        path, frag = (href.split("#", 1) + [""])[:2]
+        name = Path(path).name
+        if name in targets: a["href"] = targets[name] + (f"#{frag}" if frag else "")
+        elif (base / path).exists(): a["href"] = os.path.relpath(base / path, out) + (f"#{frag}" if frag else "")
+    for code in soup.select("main code"):
+        if code.find_parent("a") or code.find_parent("pre"): continue
+        key = code.get_text().strip()
+        key = Path(key).name if key.endswith(".ipynb") else key
+        if key in targets:
+            link = soup.new_tag("a", href=targets[key]); code.wrap(link)
+    return str(soup)
+
+
+def _page(exporter, nb, pages, current, header, title, base, out, targets):
+    body, _ = exporter.from_notebook_node(nb, resources=dict(
+        metadata=dict(name=title), fbr_nav=_nav(pages, current), fbr_header=header))
+    (out / current).write_text(_fix_links(body, base, out, targets), encoding="utf-8")
+
+
+def build(out=ROOT / "_site", notebooks=None, readme=ROOT / "README.md"):
+    "Render `readme` as index.html, `notebooks` (default: all, method first) and their modules into `out`."
+    import nbformat
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+    out = Path(out).resolve()
+    notebooks = [Path(p).resolve() for p in notebooks] if notebooks else method_notebooks() + papermill_notebooks()
+    notebooks = sorted(notebooks, key=lambda p: (not p.name[0].isdigit(), p.name))   # method notebooks first, in order
+    if out.exists():
+        for f in out.glob("*.html"): f.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    exporter = HTMLExporter(template_name="lab", extra_loaders=[DictLoader({"fbr_page.html.j2": TEMPLATE})],
+                            template_file="fbr_page.html.j2", exclude_input_prompt=True, exclude_output_prompt=True)
+    nbs = [(p, nbformat.read(p, as_version=4)) for p in notebooks]
+    pages, targets = [], {}
+    for p, nb in nbs:
+        mod = nb_module(nb)
+        kind = "method" if p.name[0].isdigit() else "papermill"
+        pages.append(dict(kind=kind, html=p.stem + ".html", label=p.stem if kind == "papermill" else f"{p.stem}: {nb_title(nb, '')}",
+                          src=p, nb=nb, module=mod))
+        targets[p.name] = targets[p.stem] = p.stem + ".html"
+    for pg in list(pages):
+        if pg["module"] and (ROOT / "fbr_nb" / f"{pg['module']}.py").exists():
+            m = pg["module"]
+            pages.append(dict(kind="module", html=f"module_{m}.html", label=f"fbr_nb.{m}", module=m, nb_page=pg))
+            targets[f"fbr_nb.{m}"] = targets[f"fbr_nb/{m}.py"] = f"module_{m}.html"
+    for pg in pages:
+        if pg["kind"] == "module":
+            m, src = pg["module"], ROOT / "fbr_nb" / f"{pg['module']}.py"
+            nb = nbformat.v4.new_notebook(cells=[
+                nbformat.v4.new_markdown_cell(f"# fbr_nb.{m}\n\n`fbr_nb/{m}.py`, generated by `nbdev_export` from "
+                                              f"[{pg['nb_page']['src'].name}]({pg['nb_page']['html']}): the notebook "
+                                              "is the source, with the equations, the tests and the figures."),
+                nbformat.v4.new_code_cell(src.read_text())])
+            nb.metadata["language_info"] = dict(name="python")
+            _page(exporter, nb, pages, pg["html"], "", f"fbr_nb.{m}", ROOT / "fbr_nb", out, targets)
+        else:
+            hdr = "" if not pg["module"] else (f'<p class="fbr-module">Exports <a href="module_{pg["module"]}.html">'
+                                               f'<code>fbr_nb.{pg["module"]}</code></a> (<code>fbr_nb/{pg["module"]}.py</code>).</p>')
+            if pg["kind"] == "papermill":
+                hdr += ('<p class="fbr-module">A papermill notebook: shown without outputs; its executed copy and results '
+                        'go where its results go (<code>paper_tables/results/</code>, <code>runs/</code>).</p>')
+            _page(exporter, pg["nb"], pages, pg["html"], hdr, pg["label"], pg["src"].parent, out, targets)
+    readme_nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(Path(readme).read_text())])
+    _page(exporter, readme_nb, pages, "index.html", "", "fbr_nb", Path(readme).parent, out, targets)
+    return [out / "index.html"] + [out / pg["html"] for pg in pages]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("notebooks", nargs="*", help="notebooks to render (default: every notebook in nbs/)")
+    ap.add_argument("--out", default=str(ROOT / "_site"), help="output folder (default: _site)")
+    a = ap.parse_args(argv)
+    for p in a.notebooks:
+        if not Path(p).exists(): sys.exit(f"error: no notebook {p}")
+    t = time.time()
+    files = build(a.out, a.notebooks or None)
+    print(f"{len(files)} pages in {time.time() - t:.0f} s: open {Path(a.out) / 'index.html'}")
+
+
+if __name__ == "__main__": main()
