@@ -6,6 +6,8 @@
 from __future__ import annotations
 import torch
 import torch.nn as nn
+from .nroi import _uniform
+
 
 # %% auto #0
 __all__ = ['NROIBank', 'sampled_similarities']
@@ -43,6 +45,24 @@ class NROIBank(nn.Module):
         self.ptr.copy_((self.ptr + n) % self.size)
         self.count.copy_(torch.clamp(self.count + n, max=self.size))
 
+    @torch.no_grad()
+    def push_masked(self, x: torch.Tensor, valid: torch.Tensor):
+        """`push(x[valid])` without host round trips: the rows of `x` (n,dim) where `valid` (n,) is set, in order. The
+        rows are written valid ones first from `ptr` on; the slots after the valid ones get their own old contents back.
+        Under DDP (`gather` set) or with more rows than slots it falls back to `push(x[valid])`."""
+        if x.ndim != 2 or x.shape[1] != self.dim: raise ValueError(f"push expects (n, {self.dim}), got {tuple(x.shape)}")
+        if self.gather is not None or x.shape[0] > self.size: return self.push(x[valid.bool()])
+        n = x.shape[0]
+        if n == 0: return
+        x, valid = x.detach().to(self.vectors), valid.to(device=self.vectors.device, dtype=torch.bool)
+        order = torch.argsort((~valid).to(torch.uint8), stable=True)       # the valid rows first, in their order
+        nv = valid.sum()
+        ar = torch.arange(n, device=x.device)
+        idx = (self.ptr + ar) % self.size
+        self.vectors[idx] = torch.where((ar < nv)[:, None], x[order], self.vectors[idx])
+        self.ptr.copy_((self.ptr + nv) % self.size)
+        self.count.copy_(torch.clamp(self.count + nv, max=self.size))
+
     def reset(self):
         self.vectors.zero_(); self.ptr.zero_(); self.count.zero_()
 
@@ -51,6 +71,14 @@ class NROIBank(nn.Module):
         shape = tuple(shape)
         if len(self) == 0: return torch.zeros(*shape[:-1], 0, dtype=torch.long, device=self.vectors.device)
         return torch.randint(len(self), shape, generator=generator, device="cpu").to(self.vectors.device)
+
+    def sample_idx_fixed(self, shape, generator: torch.Generator | None = None):
+        """`sample_idx` without reading the fill level on the host: uniform indices into the filled slots (shape) drawn on
+        the bank's device, and (shape) bool, False everywhere when the bank is empty (the draws are then meaningless)."""
+        shape = tuple(shape)
+        u = _uniform(shape, generator, self.vectors.device)
+        idx = (u * self.count).long().clamp_max((self.count - 1).clamp_min(0))
+        return idx, (self.count > 0).expand(shape)
 
     def extra_repr(self): return f"size={self.size}, dim={self.dim}"
 
