@@ -47,21 +47,24 @@ class NROIBank(nn.Module):
 
     @torch.no_grad()
     def push_masked(self, x: torch.Tensor, valid: torch.Tensor):
-        """`push(x[valid])` without host round trips: the rows of `x` (n,dim) where `valid` (n,) is set, in order. The
-        rows are written valid ones first from `ptr` on; the slots after the valid ones get their own old contents back.
-        Under DDP (`gather` set) or with more rows than slots it falls back to `push(x[valid])`."""
+        """`push(x[valid])` without host round trips: the rows of `x` (n,dim) where `valid` (n,) is set, in order (more
+        than `size` of them: the last `size`). min(n, size) slots from `ptr` on are written, the valid rows first; the
+        slots after them get their own old contents back. Under DDP (`gather` set) it falls back to `push(x[valid])`."""
         if x.ndim != 2 or x.shape[1] != self.dim: raise ValueError(f"push expects (n, {self.dim}), got {tuple(x.shape)}")
-        if self.gather is not None or x.shape[0] > self.size: return self.push(x[valid.bool()])
+        if self.gather is not None: return self.push(x[valid.bool()])
         n = x.shape[0]
         if n == 0: return
         x, valid = x.detach().to(self.vectors), valid.to(device=self.vectors.device, dtype=torch.bool)
         order = torch.argsort((~valid).to(torch.uint8), stable=True)       # the valid rows first, in their order
         nv = valid.sum()
-        ar = torch.arange(n, device=x.device)
-        idx = (self.ptr + ar) % self.size
-        self.vectors[idx] = torch.where((ar < nv)[:, None], x[order], self.vectors[idx])
-        self.ptr.copy_((self.ptr + nv) % self.size)
-        self.count.copy_(torch.clamp(self.count + nv, max=self.size))
+        L = min(n, self.size)
+        j = torch.arange(L, device=x.device)
+        rows = order[((nv - self.size).clamp_min(0) + j).clamp_max(n - 1)]   # the last `size` valid rows at most
+        m = nv.clamp_max(self.size)
+        idx = (self.ptr + j) % self.size
+        self.vectors[idx] = torch.where((j < m)[:, None], x[rows], self.vectors[idx])
+        self.ptr.copy_((self.ptr + m) % self.size)
+        self.count.copy_(torch.clamp(self.count + m, max=self.size))
 
     def reset(self):
         self.vectors.zero_(); self.ptr.zero_(); self.count.zero_()
