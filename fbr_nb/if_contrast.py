@@ -5,7 +5,7 @@
 # %% ../nbs/08_if_contrast.ipynb #a8bd8285
 from __future__ import annotations
 import torch
-from .fb_contrast import contrast_loss, zero_loss, contrast_loss_masked
+from .fb_contrast import contrast_loss, zero_loss, contrast_loss_masked, similarities_fixed
 from .bank import sampled_similarities
 from .sampling import active_negatives, uniform_negatives, hard_negatives, active_negatives_fixed, uniform_negatives_fixed
 
@@ -43,7 +43,7 @@ def if_loss_fixed(q: torch.Tensor, q_cls: torch.Tensor, q_valid: torch.Tensor, p
         idx, valid = uniform_negatives_fixed(q_cls, key_cls, key_valid, C, n_negatives, generator)
     else: raise ValueError(f"if_loss_fixed: sampling must be 'active' or 'uniform', got {sampling!r} (use if_loss)")
     pos = (q * protos[q_cls]).sum(1)
-    neg = sampled_similarities(q, keys, idx).masked_fill(~valid, float("-inf"))
+    neg = similarities_fixed(q, keys, idx).masked_fill(~valid, float("-inf"))
     loss = contrast_loss_masked(pos, neg, tau, q_cls, q_valid, C)
     return torch.where(present.sum() >= 2, loss, zero_loss(q, keys))
 

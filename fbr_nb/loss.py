@@ -19,7 +19,7 @@ from .official import (fb_term, official_query_mask, official_bg_masks, BGPredic
                              rescale_class_mean, aux_term)
 from contextlib import contextmanager
 from torch.utils._python_dispatch import TorchDispatchMode
-from .nroi import device_path
+from .nroi import device_path, _DEVICE_PATH
 
 
 # %% auto #0
@@ -52,9 +52,11 @@ def log_values(out: dict) -> dict:
 # %% ../nbs/09_loss.ipynb #7a5cd82b
 class FBRLoss(nn.Module):
     """FBR's training objective (Eq. 10) for any CAM model: `forward(feats, cams, labels)` -> dict of losses.
-    `fixed_shapes` (default): the configurations it covers (`uses_fixed_shapes`) run without host round trips; False
-    runs the implementation before issue #11 (the reference; `FBRConfig.official_code()` always takes that path)."""
-    def __init__(self, in_channels: int, n_classes: int, cfg: FBRConfig | None = None, fixed_shapes: bool = True):
+    `fixed_shapes=True`: the settings it covers (`uses_fixed_shapes`) run without host round trips; False: the
+    implementation before issue #11 (the reference; `FBRConfig.official_code()` always takes it); None (default): the
+    fixed shapes on an accelerator (and inside `device_path()`), the reference on the CPU, where a host read costs
+    nothing and the reference, which computes only the actual queries, is faster."""
+    def __init__(self, in_channels: int, n_classes: int, cfg: FBRConfig | None = None, fixed_shapes: bool | None = None):
         super().__init__()
         self.cfg = cfg = cfg or FBRConfig()
         cfg.validate()
@@ -66,10 +68,12 @@ class FBRLoss(nn.Module):
 
     @property
     def uses_fixed_shapes(self) -> bool:
-        "True when `forward` takes the fixed-shape path: `fixed_shapes` and a setting it covers (FBRConfig()'s does)."
+        "True when `forward` takes the fixed-shape path: a setting it covers (FBRConfig()'s does) and `fixed_shapes`'s choice."
         c = self.cfg
-        return (self.fixed_shapes and c.bg_mode in ("nroi", "pixel") and c.query_mode in ("adaptive", "naive")
-                and c.if_sampling in ("active", "uniform") and c.fb_grad and c.if_class_mean == "queried")
+        covered = (c.bg_mode in ("nroi", "pixel") and c.query_mode in ("adaptive", "naive")
+                   and c.if_sampling in ("active", "uniform") and c.fb_grad and c.if_class_mean == "queried")
+        if self.fixed_shapes is not None: return covered and self.fixed_shapes
+        return covered and (self.bank.vectors.device.type != "cpu" or _DEVICE_PATH.get())
 
     def _check(self, feats, cams, labels):
         if feats.ndim != 4: raise ValueError(f"feats must be (B,D,h,w), got {tuple(feats.shape)}")

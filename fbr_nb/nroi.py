@@ -77,6 +77,10 @@ def _tol_threshold(x, vf, n_valid, tol):
     var = ((x - (x * vf[..., None]).sum(1, keepdim=True) / n_valid.clamp_min(1)[:, None, None]) ** 2 * vf[..., None]).sum((1, 2))
     return tol * var / (n_valid.clamp_min(1) * x.shape[-1])
 
+def _converged(new, cent, thresh) -> torch.Tensor:
+    "0-d bool: every row's largest squared centre shift is within its threshold (the stopping rule)."
+    return ((new - cent).pow(2).sum(-1).amax(1) <= thresh).all()
+
 def _finish(x, vf, cent, k, x2=None):
     "Final assignment, inertia and which centres stand for at least one point."
     dist = _sqdist(x, cent, x2)
@@ -143,9 +147,9 @@ def batched_kmeans_reference(x: torch.Tensor, valid: torch.Tensor | None = None,
     it = 0
     for it in range(1, iters + 1):
         new = _lloyd_step(x, vf, cent, k)
-        shift = (new - cent).pow(2).sum(-1).amax(1)
+        conv = _converged(new, cent, thresh)
         cent = new
-        if bool((shift <= thresh).all()): break
+        if bool(conv): break
     a, inertia, cvalid = _finish(x, vf, cent, k)
     few = n_valid <= k
     if few.any():
@@ -200,17 +204,26 @@ def batched_kmeans(x: torch.Tensor, valid: torch.Tensor | None = None, k: int = 
     cent = _init_centres(x, vf, k, init, generator, _draw, x2)
     thresh = _tol_threshold(x, vf, n_valid, tol)
     early = (x.device.type == "cpu" and not _DEVICE_PATH.get()) if early_stop is None else early_stop
-    done = torch.zeros((), dtype=torch.bool, device=x.device)
-    n_iter = torch.zeros((), dtype=torch.long, device=x.device)
-    for _ in range(iters):
-        new = _lloyd_step(x, vf, cent, k, x2)
-        shift = (new - cent).pow(2).sum(-1).amax(1)
-        cent = torch.where(done, cent, new)              # converged earlier: unchanged
-        n_iter = n_iter + (~done).long()
-        done = done | (shift <= thresh).all()
-        if early and bool(done): break
+    if early:   # reading the flag back costs nothing here: stop at convergence, as the reference does
+        n_iter = 0
+        for n_iter in range(1, iters + 1):
+            new = _lloyd_step(x, vf, cent, k, x2)
+            conv = _converged(new, cent, thresh)
+            cent = new
+            if bool(conv): break
+        n_iter = torch.tensor(n_iter, device=x.device)
+    else:       # all steps launched, no read-back: after convergence the centres stay as they are
+        done = torch.zeros((), dtype=torch.bool, device=x.device)
+        n_iter = torch.zeros((), dtype=torch.long, device=x.device)
+        for _ in range(iters):
+            new = _lloyd_step(x, vf, cent, k, x2)
+            conv = _converged(new, cent, thresh)
+            cent = torch.where(done, cent, new)
+            n_iter = n_iter + (~done).long()
+            done = done | conv
     a, inertia, cvalid = _finish(x, vf, cent, k, x2)
-    cent, cvalid, a, inertia = _few_points(x, valid, n_valid, k, cent, cvalid, a, inertia)
+    if not early or bool((n_valid <= k).any()):   # (on the CPU: only when some image has that few points)
+        cent, cvalid, a, inertia = _few_points(x, valid, n_valid, k, cent, cvalid, a, inertia)
     a = torch.where(valid, a, torch.full_like(a, -1))
     return KMeansResult(cent, cvalid, a, inertia, n_iter)
 
