@@ -23,8 +23,8 @@ def describe(dev: torch.device) -> str:
     return f"cpu ({torch.get_num_threads()} torch threads)"
 
 
-def interleaved_medians(fns: dict, repeats: int, warmup: int, dev: torch.device) -> dict:
-    """Median seconds of each callable over `repeats` rounds after `warmup` rounds; one call of each per round, in
+def interleaved_times(fns: dict, repeats: int, warmup: int, dev: torch.device) -> dict:
+    """Seconds of each callable in each of `repeats` rounds after `warmup` rounds; one call of each per round, in
     forward then reverse order on alternate rounds (drift and cache effects hit all alike)."""
     sync = (lambda: torch.cuda.synchronize(dev)) if dev.type == "cuda" else (lambda: None)
     times = {k: [] for k in fns}
@@ -32,7 +32,15 @@ def interleaved_medians(fns: dict, repeats: int, warmup: int, dev: torch.device)
         for k, f in (list(fns.items()) if r % 2 == 0 else list(fns.items())[::-1]):
             sync(); t = time.perf_counter(); f(); sync()
             if r >= warmup: times[k].append(time.perf_counter() - t)
-    return {k: statistics.median(v) for k, v in times.items()}
+    return times
+
+
+def median(v) -> float: return statistics.median(v)
+
+
+def paired_ratio(a: list, b: list) -> float:
+    "Median over rounds of a[i] / b[i]: each pair ran back to back, so load on a shared machine cancels out."
+    return statistics.median(x / y for x, y in zip(a, b))
 
 
 def goal_line(what: str, value: float, goal: str, ok=None, unit: str = "x") -> str:

@@ -11,7 +11,7 @@ import torch
 from fbr_nb.config import FBRConfig
 from fbr_nb.train import CAMNet, cls_loss
 from fbr_nb.loss import no_host_sync
-from _common import device_arg, check_device, interleaved_medians, goal_line, log_results
+from _common import device_arg, check_device, interleaved_times, median, paired_ratio, goal_line, log_results
 
 GOALS = {"efficientnet_lite2": (1.30, 320), "resnet50": (1.15, 448)}
 NAMES = {"efficientnet_lite2": "EfficientNet-Lite2", "resnet50": "ResNet-50"}
@@ -66,22 +66,24 @@ def main():
         default = "fbr_fixed" if gpu else "fbr_reference"                     # FBRLoss(fixed_shapes=None) on this device
         fns = {"baseline": step("baseline"), "fbr_fixed": step("fbr_fixed"), "fbr_reference": step("fbr_reference")}
         if backbone == "efficientnet_lite2": fns["fbr_bf16"] = step(default, bf16=True)
-        t = interleaved_medians(fns, a.repeats, a.warmup, dev)
-        t["fbr"] = t[default]
+        ts = interleaved_times(fns, a.repeats, a.warmup, dev)
+        ts["fbr"] = ts[default]
+        t = {k: median(v) for k, v in ts.items()}
+        r = lambda num, den: paired_ratio(ts[num], ts[den])
         goal, goal_size = GOALS.get(backbone, (None, None))
         tag = f"{NAMES.get(backbone, backbone)} @ {size} px, batch {bs}, {freeze} frozen blocks"
         lines.append(f"train step {tag}: baseline {t['baseline'] * 1e3:.1f} ms, +FBR fixed shapes {t['fbr_fixed'] * 1e3:.1f} ms, "
                      f"+FBR before #11 {t['fbr_reference'] * 1e3:.1f} ms" + (f", +FBR bf16 {t['fbr_bf16'] * 1e3:.1f} ms" if "fbr_bf16" in t else "")
-                     + f" (medians of {a.repeats}; FBRLoss's default here: {'fixed shapes' if gpu else 'before #11'})")
+                     + f" (medians of {a.repeats}, ratios: medians of per-round ratios; FBRLoss's default here: {'fixed shapes' if gpu else 'before #11'})")
         if goal is not None:
             applies = gpu and size == goal_size
-            lines.append(goal_line(f"FBR step / baseline step (default path), {tag}", t["fbr"] / t["baseline"],
+            lines.append(goal_line(f"FBR step / baseline step (default path), {tag}", r("fbr", "baseline"),
                                    f"goal <= {goal:.2f} at {goal_size} px on GPU" + ("" if gpu else "; CPU: informational"),
-                                   (t["fbr"] / t["baseline"] <= goal) if applies else None))
-        lines.append(goal_line(f"FBR step, fixed shapes / before #11, {tag}", t["fbr_fixed"] / t["fbr_reference"], "informational"))
+                                   (r("fbr", "baseline") <= goal) if applies else None))
+        lines.append(goal_line(f"FBR step, fixed shapes / before #11, {tag}", r("fbr_fixed", "fbr_reference"), "informational"))
         if "fbr_bf16" in t:
-            lines.append(goal_line(f"bf16 / fp32 FBR step (default path), {tag}", t["fbr_bf16"] / t["fbr"],
-                                   "measured on the GPU when lent" + ("" if gpu else "; CPU bf16 is emulated: informational")))
+            lines.append(goal_line(f"bf16 / fp32 FBR step (default path), {tag}", r("fbr_bf16", "fbr"),
+                                   "measured on the GPU when lent" + ("" if gpu else "; CPU: informational")))
         try:   # the backbone's own input check reads one value per step (baseline too): its forward runs outside
             net = nets["fbr_fixed"]; opts["fbr_fixed"].zero_grad()
             pred = net(x)
