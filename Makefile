@@ -58,8 +58,10 @@ tables: $(STAMP)
 	source $(BIN)/activate && printf '%s\n' $(SERIAL_NBS) | xargs -I{} bash -c '$(PAPERMILL)'
 	source $(BIN)/activate && python -c "from fbr_nb.tables import collect_readme; collect_readme()"
 
+# each bench/ script on the CPU, then on CUDA when torch sees a GPU: one line per ratio against its goal, appended to bench/results.md
+BENCH_DEVICES = cpu $$(python -c "import torch; print('cuda' if torch.cuda.is_available() else '')")
 bench: $(STAMP)
-	source $(BIN)/activate && for f in bench/*.py; do python $$f || exit 1; done
+	source $(BIN)/activate && for d in $(BENCH_DEVICES); do for f in bench/[a-z]*.py; do python $$f --device $$d || exit 1; done; done
 
 clean-nbs: $(STAMP)
 	source $(BIN)/activate && nbdev_clean

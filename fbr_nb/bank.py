@@ -6,6 +6,8 @@
 from __future__ import annotations
 import torch
 import torch.nn as nn
+from .nroi import _uniform
+
 
 # %% auto #0
 __all__ = ['NROIBank', 'sampled_similarities']
@@ -43,6 +45,27 @@ class NROIBank(nn.Module):
         self.ptr.copy_((self.ptr + n) % self.size)
         self.count.copy_(torch.clamp(self.count + n, max=self.size))
 
+    @torch.no_grad()
+    def push_masked(self, x: torch.Tensor, valid: torch.Tensor):
+        """`push(x[valid])` without host round trips: the rows of `x` (n,dim) where `valid` (n,) is set, in order (more
+        than `size` of them: the last `size`). min(n, size) slots from `ptr` on are written, the valid rows first; the
+        slots after them get their own old contents back. Under DDP (`gather` set) it falls back to `push(x[valid])`."""
+        if x.ndim != 2 or x.shape[1] != self.dim: raise ValueError(f"push expects (n, {self.dim}), got {tuple(x.shape)}")
+        if self.gather is not None: return self.push(x[valid.bool()])
+        n = x.shape[0]
+        if n == 0: return
+        x, valid = x.detach().to(self.vectors), valid.to(device=self.vectors.device, dtype=torch.bool)
+        order = torch.argsort((~valid).to(torch.uint8), stable=True)       # the valid rows first, in their order
+        nv = valid.sum()
+        L = min(n, self.size)
+        j = torch.arange(L, device=x.device)
+        rows = order[((nv - self.size).clamp_min(0) + j).clamp_max(n - 1)]   # the last `size` valid rows at most
+        m = nv.clamp_max(self.size)
+        idx = (self.ptr + j) % self.size
+        self.vectors[idx] = torch.where((j < m)[:, None], x[rows], self.vectors[idx])
+        self.ptr.copy_((self.ptr + m) % self.size)
+        self.count.copy_(torch.clamp(self.count + m, max=self.size))
+
     def reset(self):
         self.vectors.zero_(); self.ptr.zero_(); self.count.zero_()
 
@@ -51,6 +74,14 @@ class NROIBank(nn.Module):
         shape = tuple(shape)
         if len(self) == 0: return torch.zeros(*shape[:-1], 0, dtype=torch.long, device=self.vectors.device)
         return torch.randint(len(self), shape, generator=generator, device="cpu").to(self.vectors.device)
+
+    def sample_idx_fixed(self, shape, generator: torch.Generator | None = None):
+        """`sample_idx` without reading the fill level on the host: uniform indices into the filled slots (shape) drawn on
+        the bank's device, and (shape) bool, False everywhere when the bank is empty (the draws are then meaningless)."""
+        shape = tuple(shape)
+        u = _uniform(shape, generator, self.vectors.device)
+        idx = (u * self.count).long().clamp_max((self.count - 1).clamp_min(0))
+        return idx, (self.count > 0).expand(shape)
 
     def extra_repr(self): return f"size={self.size}, dim={self.dim}"
 

@@ -68,7 +68,7 @@ def load_cams(cam_dir, names: list) -> list:
 # %% ../nbs/15_cli.ipynb #2d8b818e
 import functools, math, os, sys
 from .backbone import BACKBONES
-from .train import METHODS, load_checkpoint
+from .train import METHODS, PRECISIONS, load_checkpoint
 from .distributed import init_distributed, finish_distributed, main_first, DistributedCallback
 
 class UsageError(ValueError):
@@ -115,6 +115,7 @@ def check_train_args(a: dict):
     _need(a["size"] >= 32, "size", "an integer >= 32 (crop side in pixels; the backbone's output stride is 16)", a["size"])
     _need(_finite(a["lr"]) and a["lr"] > 0, "lr", "a finite number > 0", a["lr"])
     _need(a["seed"] >= 0, "seed", "an integer >= 0", a["seed"])
+    _need(a.get("precision", "fp32") in PRECISIONS, "precision", f"one of {', '.join(PRECISIONS)}", a.get("precision"))
     _need(a["backbone"] in BACKBONES, "backbone", f"one of {', '.join(BACKBONES)}", a["backbone"])
     n = _FREEZABLE.get(a["backbone"], 0)
     _need(0 <= a["freeze_blocks"] <= n, "freeze_blocks", f"an integer in [0, {n}] for {a['backbone']}", a["freeze_blocks"])
@@ -199,6 +200,7 @@ def train_cli(data: Param("dataset: synthetic, msrc or voc", str) = "synthetic",
               bg_thresh: Param("background threshold of the NROI pixels, in [0, 1] (FBR; default 0.05)", float) = None,
               query_thresh: Param("query threshold, in [0, 1] (FBR; default 0.4)", float) = None,
               deterministic: Param("deterministic kernels: bit-exact reruns and resumes (slower)", store_true) = False,
+              precision: Param("fp32, or bf16: autocast mixed precision (FBR's similarities, K-means, softmaxes stay fp32)", str) = "fp32",
               sync_bn: Param("SyncBatchNorm across the GPUs of a torchrun run", store_true) = False):
     "Train a CAM classifier (baseline / ppc / fbr / seam / seam_fbr) with per-epoch checkpoints; under torchrun with DDP and one NROI bank."
     info = init_distributed(device)
@@ -212,7 +214,7 @@ def train_cli(data: Param("dataset: synthetic, msrc or voc", str) = "synthetic",
         cbs = [DistributedCallback(seed, sync_bn)] if info.world > 1 else []
         learn = train_cam_model(tr, va, method, backbone=backbone, weights=weights, epochs=epochs, bs=bs, lr=lr, size=size,
                                 seed=seed, freeze_blocks=freeze_blocks, ckpt_path=ckpt, resume=resume, device=info.device,
-                                cbs=cbs, progress=info.rank == 0, deterministic=deterministic, **fbr_kw)
+                                cbs=cbs, progress=info.rank == 0, deterministic=deterministic, precision=precision, **fbr_kw)
         if info.rank == 0:
             print(f"trained {method} for {epochs} epochs" + (f" on {info.world} processes" if info.world > 1 else "")
                   + f"; checkpoint {ckpt}; last (train, valid) loss {learn.history[-1][:2]}")

@@ -9,7 +9,8 @@ import torch.nn.functional as F
 from .bank import NROIBank, sampled_similarities
 
 # %% auto #0
-__all__ = ['zero_loss', 'contrast_loss', 'class_mean', 'fb_loss', 'fb_loss_bg_prototype', 'aux_bg_loss']
+__all__ = ['zero_loss', 'contrast_loss', 'class_mean', 'fb_loss', 'fb_loss_bg_prototype', 'aux_bg_loss', 'class_mean_masked',
+           'contrast_loss_masked', 'similarities_fixed', 'fb_loss_fixed']
 
 # %% ../nbs/06_fb_contrast.ipynb #9cab9ec1
 def zero_loss(*ts: torch.Tensor) -> torch.Tensor:
@@ -56,3 +57,36 @@ def fb_loss_bg_prototype(q: torch.Tensor, q_cls: torch.Tensor, protos: torch.Ten
 def aux_bg_loss(bg_logits: torch.Tensor, bg_label: torch.Tensor) -> torch.Tensor:
     "Eq. 6: BCE between the BG predictor's logits (B,1,h,w) or (B,h,w) and the pseudo BG label (B,h,w)."
     return F.binary_cross_entropy_with_logits(bg_logits.reshape(bg_label.shape), bg_label.to(bg_logits.dtype))
+
+# %% ../nbs/06_fb_contrast.ipynb #b93db1e7
+def class_mean_masked(per_q: torch.Tensor, q_cls: torch.Tensor, valid: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """`class_mean` over the rows where `valid` (N,) is set, with fixed shapes (`n_classes` bins, no host read): the mean
+    per class, then over the classes that have valid rows; 0 (connected to the graph) when there is none."""
+    zero = torch.zeros((), dtype=per_q.dtype, device=per_q.device)
+    sums = per_q.new_zeros(n_classes).index_add(0, q_cls, torch.where(valid, per_q, zero))
+    cnt = per_q.new_zeros(n_classes).index_add(0, q_cls, valid.to(per_q.dtype))
+    has = cnt > 0
+    return (sums / cnt.clamp_min(1) * has).sum() / has.sum().clamp_min(1)
+
+def contrast_loss_masked(pos_sim: torch.Tensor, neg_sim: torch.Tensor, tau: float, q_cls: torch.Tensor,
+                         valid: torch.Tensor, n_classes: int) -> torch.Tensor:
+    "`contrast_loss` (mean per class) over the queries where `valid` is set; -inf negatives are ignored, as there."
+    logits = torch.cat([pos_sim[:, None], neg_sim], 1) / tau
+    return class_mean_masked(torch.logsumexp(logits, 1) - logits[:, 0], q_cls, valid, n_classes)
+
+def similarities_fixed(q: torch.Tensor, keys: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """`sampled_similarities` for the padded paths: `q` (N,d) . `keys[idx]` for `idx` (N,n). With every pixel a row,
+    N*n*d gathered values can outweigh the dense N x M product; that is taken when M <= n*d/4 (then gathered)."""
+    if keys.shape[0] <= idx.shape[1] * max(q.shape[1] // 4, 1) and q.shape[0] and idx.numel():
+        return (q @ keys.t()).gather(1, idx)
+    return sampled_similarities(q, keys, idx)
+
+def fb_loss_fixed(q: torch.Tensor, q_cls: torch.Tensor, q_valid: torch.Tensor, protos: torch.Tensor, bank: NROIBank,
+                  n_negatives: int = 256, tau: float = 0.5, generator: torch.Generator | None = None) -> torch.Tensor:
+    """`fb_loss` (Eq. 7) with fixed shapes: queries `q` (N,d) where `q_valid` (N,) is set, `n_negatives` NROIs each drawn
+    on the device (`NROIBank.sample_idx_fixed`); an empty bank gives 0, as `fb_loss` does."""
+    pos = (q * protos[q_cls]).sum(1)
+    idx, ok = bank.sample_idx_fixed((q.shape[0], n_negatives), generator)
+    neg = similarities_fixed(q, bank.vectors, idx).masked_fill(~ok, float("-inf"))
+    return contrast_loss_masked(pos, neg, tau, q_cls, q_valid, protos.shape[0])
+

@@ -5,12 +5,12 @@
 # %% ../nbs/08_if_contrast.ipynb #a8bd8285
 from __future__ import annotations
 import torch
-from .fb_contrast import contrast_loss, zero_loss
+from .fb_contrast import contrast_loss, zero_loss, contrast_loss_masked, similarities_fixed
 from .bank import sampled_similarities
-from .sampling import active_negatives, uniform_negatives, hard_negatives
+from .sampling import active_negatives, uniform_negatives, hard_negatives, active_negatives_fixed, uniform_negatives_fixed
 
 # %% auto #0
-__all__ = ['if_loss']
+__all__ = ['if_loss', 'if_loss_fixed']
 
 # %% ../nbs/08_if_contrast.ipynb #1e2a4320
 def if_loss(q: torch.Tensor, q_cls: torch.Tensor, protos: torch.Tensor, present: torch.Tensor, keys: torch.Tensor,
@@ -29,3 +29,21 @@ def if_loss(q: torch.Tensor, q_cls: torch.Tensor, protos: torch.Tensor, present:
     pos = (q * protos[q_cls]).sum(1)
     neg = sampled_similarities(q, keys, idx).masked_fill(~valid, float("-inf"))
     return contrast_loss(pos, neg, tau, q_cls, per_class)
+
+# %% ../nbs/08_if_contrast.ipynb #20e0fd7e
+def if_loss_fixed(q: torch.Tensor, q_cls: torch.Tensor, q_valid: torch.Tensor, protos: torch.Tensor, present: torch.Tensor,
+                  keys: torch.Tensor, key_cls: torch.Tensor, key_valid: torch.Tensor, n_negatives: int = 256, tau: float = 0.1,
+                  sampling: str = "active", tau_graph: float = 0.5, generator: torch.Generator | None = None) -> torch.Tensor:
+    """`if_loss` (Eq. 9) with fixed shapes: queries where `q_valid`, keys where `key_valid`; fewer than two classes present
+    gives 0 (selected on the device, still connected to `q` and `keys`). "hard" sampling has no fixed-shape form here."""
+    C = protos.shape[0]
+    if sampling == "active":
+        idx, valid = active_negatives_fixed(q_cls, protos, present, key_cls, key_valid, n_negatives, tau_graph, generator)
+    elif sampling == "uniform":
+        idx, valid = uniform_negatives_fixed(q_cls, key_cls, key_valid, C, n_negatives, generator)
+    else: raise ValueError(f"if_loss_fixed: sampling must be 'active' or 'uniform', got {sampling!r} (use if_loss)")
+    pos = (q * protos[q_cls]).sum(1)
+    neg = similarities_fixed(q, keys, idx).masked_fill(~valid, float("-inf"))
+    loss = contrast_loss_masked(pos, neg, tau, q_cls, q_valid, C)
+    return torch.where(present.sum() >= 2, loss, zero_loss(q, keys))
+

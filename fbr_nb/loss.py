@@ -10,16 +10,21 @@ import torch.nn.functional as F
 from .config import FBRConfig
 from .cam import normalize_cams, pseudo_label, bg_mask_from_cams
 from .prototypes import class_prototypes
-from .queries import query_mask, gather_queries, class_regions
-from .nroi import extract_nrois
+from .queries import query_mask, gather_queries, gather_queries_fixed, class_regions
+from .nroi import extract_nrois, extract_nrois_reference
 from .bank import NROIBank
-from .fb_contrast import fb_loss, fb_loss_bg_prototype, aux_bg_loss, zero_loss
-from .if_contrast import if_loss
+from .fb_contrast import fb_loss, fb_loss_fixed, fb_loss_bg_prototype, aux_bg_loss, zero_loss
+from .if_contrast import if_loss, if_loss_fixed
 from .official import (fb_term, official_query_mask, official_bg_masks, BGPredictorCode, bg_pre_relu, bg_hidden, fgbg_cosine,
                              rescale_class_mean, aux_term)
+from contextlib import contextmanager
+from torch.utils._python_dispatch import TorchDispatchMode
+from .nroi import device_path, _DEVICE_PATH
+
 
 # %% auto #0
-__all__ = ['ProjectionHead', 'BGPredictor', 'log_values', 'FBRLoss']
+__all__ = ['ProjectionHead', 'BGPredictor', 'log_values', 'FBRLoss', 'HostSyncError', 'host_sync_reason', 'NoHostSync',
+           'no_host_sync']
 
 # %% ../nbs/09_loss.ipynb #10fa4919
 class ProjectionHead(nn.Sequential):
@@ -38,22 +43,37 @@ class BGPredictor(nn.Sequential):
 def log_values(out: dict) -> dict:
     "Plain Python numbers of every scalar in `out`: the loss tensors detached (one device sync), the counts as they are."
     terms = [k for k, v in out.items() if torch.is_tensor(v) and v.numel() == 1]
-    vals = dict(zip(terms, torch.stack([out[k].detach().float().reshape(()) for k in terms]).tolist() if terms else []))
+    vals = dict(zip(terms, torch.stack([out[k].detach().double().reshape(()).cpu() for k in terms]).tolist() if terms else []))
+    vals = {k: v if out[k].is_floating_point() else int(v) for k, v in vals.items()}    # counts kept as tensors: ints
     return {k: vals[k] if k in vals else v for k, v in out.items()
             if k in vals or (isinstance(v, (int, float)) and not isinstance(v, bool))}
 
+
 # %% ../nbs/09_loss.ipynb #7a5cd82b
 class FBRLoss(nn.Module):
-    "FBR's training objective (Eq. 10) for any CAM model: `forward(feats, cams, labels)` -> dict of losses."
-    def __init__(self, in_channels: int, n_classes: int, cfg: FBRConfig | None = None):
+    """FBR's training objective (Eq. 10) for any CAM model: `forward(feats, cams, labels)` -> dict of losses.
+    `fixed_shapes=True`: the settings it covers (`uses_fixed_shapes`) run without host round trips; False: the
+    implementation before issue #11 (the reference; `FBRConfig.official_code()` always takes it); None (default): the
+    fixed shapes on an accelerator (and inside `device_path()`), the reference on the CPU, where a host read costs
+    nothing and the reference, which computes only the actual queries, is faster."""
+    def __init__(self, in_channels: int, n_classes: int, cfg: FBRConfig | None = None, fixed_shapes: bool | None = None):
         super().__init__()
         self.cfg = cfg = cfg or FBRConfig()
         cfg.validate()
-        self.n_classes = n_classes
+        self.n_classes, self.fixed_shapes = n_classes, fixed_shapes
         self.fg_head = ProjectionHead(in_channels, cfg.feat_dim)
         self.bg_head = None if cfg.single_head else ProjectionHead(in_channels, cfg.feat_dim)
         self.bg_predictor = BGPredictor(cfg.feat_dim) if cfg.bg_predictor == "paper" else BGPredictorCode(cfg.feat_dim)
         self.bank = NROIBank(cfg.bank_size, cfg.feat_dim)
+
+    @property
+    def uses_fixed_shapes(self) -> bool:
+        "True when `forward` takes the fixed-shape path: a setting it covers (FBRConfig()'s does) and `fixed_shapes`'s choice."
+        c = self.cfg
+        covered = (c.bg_mode in ("nroi", "pixel") and c.query_mode in ("adaptive", "naive")
+                   and c.if_sampling in ("active", "uniform") and c.fb_grad and c.if_class_mean == "queried")
+        if self.fixed_shapes is not None: return covered and self.fixed_shapes
+        return covered and (self.bank.vectors.device.type != "cpu" or _DEVICE_PATH.get())
 
     def _check(self, feats, cams, labels):
         if feats.ndim != 4: raise ValueError(f"feats must be (B,D,h,w), got {tuple(feats.shape)}")
@@ -64,13 +84,22 @@ class FBRLoss(nn.Module):
             raise ValueError(f"labels must be (B={B}, C={self.n_classes}) multi-hot, got {tuple(labels.shape)}")
 
     def forward(self, feats: torch.Tensor, cams: torch.Tensor, labels: torch.Tensor,
-                generator: torch.Generator | None = None) -> dict:
+                generator: torch.Generator | None = None, log: bool = True) -> dict:
+        """The terms of one step. The heads run in the caller's precision (bf16 under autocast); the rest (similarities,
+        K-means, softmaxes, BCE) in fp32 with autocast off. `log=False` leaves out `out["log"]` (its one host read)."""
         self._check(feats, cams, labels)
         cfg = self.cfg
-        labels = (labels > 0).to(feats.dtype)
         emb_f = self.fg_head(feats)
         emb_b = emb_f if self.bg_head is None else self.bg_head(feats)
         bg_in = emb_b if cfg.bg_predictor == "paper" else bg_pre_relu(self, feats)    # BG predictor input (09a)
+        with torch.autocast(feats.device.type, enabled=False):
+            out = self._objective(feats, emb_f.float(), emb_b.float(), bg_in.float(), cams, labels, generator)
+        if log: out["log"] = log_values(out)   # plain numbers of every term and count, for logging
+        return out
+
+    def _objective(self, feats, emb_f, emb_b, bg_in, cams, labels, generator) -> dict:
+        cfg = self.cfg
+        labels = (labels > 0).to(emb_f.dtype)
         fgbg = fgbg_cosine(emb_f, bg_hidden(self.bg_predictor, bg_in)) if cfg.w_fgbg_cos else None
         ncam = normalize_cams(cams.detach().float(), labels)
         size = (cfg.contrast_size,) * 2 if cfg.contrast_size else tuple(feats.shape[-2:])
@@ -85,12 +114,52 @@ class FBRLoss(nn.Module):
         qm = (official_query_mask(ncam, labels, seed, cfg.query_pct, cfg.query_cam_floor, cfg.query_entropy_q,
                                   cfg.pseudo_bg_score) if cfg.query_mode == "official" else
               query_mask(ncam, labels, seed, cfg.query_thresh, cfg.query_mode, cfg.hard_query_frac))
-        q, q_cls, _ = gather_queries(emb_f, qm, cfg.max_queries, generator)
         bg = bg_mask_from_cams(ncam, labels, cfg.bg_thresh)
         nroi_px = official_bg_masks(ncam, labels, seed, cfg.bg_thresh, cfg.nroi_bg)   # NROI pixels (the public code: the seed's background)
         out = {}
         zero = zero_loss(emb_f, emb_b)
-        # FB contrast
+        fixed = self.uses_fixed_shapes
+        terms = self._fixed_terms if fixed else self._reference_terms
+        n_q, n_bg_vec = terms(out, zero, emb_f, emb_b, qm, protos, present, seed, labels, nroi_px, generator)
+        # auxiliary BG segmentation
+        out["aux"] = aux_term(self.bg_predictor, bg_in, bg, cams, labels, cfg.aux_label, cfg.bg_thresh) if cfg.use_aux else zero
+        if fgbg is not None: out["fgbg_cos"] = fgbg                                   # the public code's extra term (09a)
+        out["total"] = cfg.w_fb * out["fb"] + cfg.w_if * out["if"] + cfg.w_aux * out["aux"] + cfg.w_fgbg_cos * (zero if fgbg is None else fgbg)
+        if fixed:   # counts as 0-d tensors: reading them would wait for the device
+            out.update(n_queries=n_q, n_bg_vectors=n_bg_vec, bank_len=self.bank.count.clone(), bg_share=bg.float().mean(),
+                       n_classes_present=present.sum())
+        else:
+            out.update(n_queries=n_q, n_bg_vectors=n_bg_vec, bank_len=len(self.bank), bg_share=float(bg.float().mean()),
+                       n_classes_present=int(present.sum()))
+        return out
+
+    def _fixed_terms(self, out, zero, emb_f, emb_b, qm, protos, present, seed, labels, nroi_px, generator):
+        "FB and IF with fixed shapes (one row per pixel, validity masks, draws on the device): no host round trip."
+        cfg = self.cfg
+        q, q_cls, q_valid = gather_queries_fixed(emb_f, qm, cfg.max_queries, generator)
+        n_bg_vec = torch.zeros((), dtype=torch.long, device=q.device)
+        if cfg.use_fb:
+            if self.training:
+                if cfg.bg_mode == "nroi":
+                    vecs, ok, _, _ = extract_nrois(emb_b, nroi_px, cfg.n_clusters, cfg.kmeans_iters, cfg.kmeans_tol,
+                                                   cfg.kmeans_init, generator, padded=True)
+                else:   # "pixel": every background pixel embedding
+                    vecs, ok = F.normalize(emb_b.detach(), dim=1).permute(0, 2, 3, 1).reshape(-1, emb_b.shape[1]), nroi_px.reshape(-1)
+                self.bank.push_masked(vecs, ok); n_bg_vec = ok.sum()
+            out["fb"] = fb_loss_fixed(q, q_cls, q_valid, protos, self.bank, cfg.n_negatives, cfg.tau_fb, generator)
+        else: out["fb"] = zero
+        if cfg.use_if:   # keys: the FG embeddings of every pixel in a class region (each pixel in one region at most)
+            reg = class_regions(seed, labels)                                         # (B,C,h,w)
+            keys = q if cfg.if_neg_grad else q.detach()
+            out["if"] = if_loss_fixed(q, q_cls, q_valid, protos, present, keys, reg.to(torch.uint8).argmax(1).reshape(-1),
+                                      reg.any(1).reshape(-1), cfg.n_negatives, cfg.tau_if, cfg.if_sampling, cfg.tau_graph, generator)
+        else: out["if"] = zero
+        return q_valid.sum(), n_bg_vec
+
+    def _reference_terms(self, out, zero, emb_f, emb_b, qm, protos, present, seed, labels, nroi_px, generator):
+        "FB and IF as before issue #11 (data-dependent shapes, host reads): every setting, and the reference for the tests."
+        cfg = self.cfg
+        q, q_cls, _ = gather_queries(emb_f, qm, cfg.max_queries, generator)
         n_bg_vec = 0
         if cfg.use_fb and cfg.bg_mode == "prototype":
             zf = F.normalize(emb_f, dim=1)
@@ -99,8 +168,8 @@ class FBRLoss(nn.Module):
         elif cfg.use_fb:
             if self.training:
                 if cfg.bg_mode == "nroi":
-                    vecs, _, _ = extract_nrois(emb_b, nroi_px, cfg.n_clusters, cfg.kmeans_iters, cfg.kmeans_tol,
-                                               cfg.kmeans_init, generator)
+                    vecs, _, _ = extract_nrois_reference(emb_b, nroi_px, cfg.n_clusters, cfg.kmeans_iters, cfg.kmeans_tol,
+                                                         cfg.kmeans_init, generator)
                 else:   # "pixel": every background pixel embedding
                     vecs = F.normalize(emb_b.detach(), dim=1).permute(0, 2, 3, 1)[nroi_px]
                 self.bank.push(vecs); n_bg_vec = len(vecs)
@@ -116,11 +185,59 @@ class FBRLoss(nn.Module):
                                 cfg.if_sampling, cfg.tau_graph, generator)
             if cfg.if_class_mean == "pseudo": out["if"] = rescale_class_mean(out["if"], q_cls, seed, labels)
         else: out["if"] = zero
-        # auxiliary BG segmentation
-        out["aux"] = aux_term(self.bg_predictor, bg_in, bg, cams, labels, cfg.aux_label, cfg.bg_thresh) if cfg.use_aux else zero
-        if fgbg is not None: out["fgbg_cos"] = fgbg                                   # the public code's extra term (09a)
-        out["total"] = cfg.w_fb * out["fb"] + cfg.w_if * out["if"] + cfg.w_aux * out["aux"] + cfg.w_fgbg_cos * (zero if fgbg is None else fgbg)
-        out.update(n_queries=int(q.shape[0]), n_bg_vectors=n_bg_vec, bank_len=len(self.bank),
-                   bg_share=float(bg.float().mean()), n_classes_present=int(present.sum()))
-        out["log"] = log_values(out)   # plain numbers of every term and count, for logging
-        return out
+        return int(q.shape[0]), n_bg_vec
+
+
+# %% ../nbs/09_loss.ipynb #b27e2e95
+class HostSyncError(RuntimeError):
+    "An operation that makes the host wait for the device (on CUDA) ran inside `no_host_sync()`."
+
+_READS = {"_local_scalar_dense", "is_nonzero", "equal", "allclose"}                 # a value read back to the host
+_DATA_SHAPED = {"nonzero", "masked_select", "masked_scatter", "unique_dim", "_unique", "_unique2", "unique_consecutive",
+                "unique_dim_consecutive", "bincount"}                                # output size depends on the data
+_INDEX = {"index", "index_put", "index_put_", "_index_put_impl_"}
+
+def host_sync_reason(func, args, kwargs) -> str | None:
+    "Why the aten op `func` with these arguments would synchronise a CUDA device with the host (None: it would not)."
+    name = func.overloadpacket.__name__
+    if name in _READS: return "reads a value back to the host"
+    if name in _DATA_SHAPED: return "its output shape depends on the data"
+    if name in _INDEX and len(args) > 1 and any(torch.is_tensor(i) and i.dtype == torch.bool for i in args[1] if i is not None):
+        return "boolean-mask indexing (data-dependent shape)"
+    if name == "repeat_interleave" and kwargs.get("output_size") is None and any(torch.is_tensor(a) for a in args[:2]):
+        return "repeat_interleave with tensor repeats and no output_size"
+    if name in ("_to_copy", "copy_", "_copy_from"):
+        devs = {a.device.type for a in args if torch.is_tensor(a)} | ({torch.device(kwargs["device"]).type} if kwargs.get("device") else set())
+        if "cpu" in devs and len(devs) > 1: return "a copy between host and device"
+    return None
+
+class NoHostSync(TorchDispatchMode):
+    "Raises `HostSyncError` at every aten op that would make the host wait for a CUDA device (`host_sync_reason`)."
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        why = host_sync_reason(func, args, kwargs)
+        if why: raise HostSyncError(f"{func}: {why}")
+        return func(*args, **kwargs)
+
+_HOST_METHODS = ("tolist", "cpu", "numpy")   # on a CPU tensor these dispatch nothing; on CUDA each is a device-to-host copy
+
+@contextmanager
+def no_host_sync(cuda_debug: bool = True):
+    """Inside, every operation that would synchronise a CUDA device with the host raises `HostSyncError`, on any device:
+    the aten ops of `host_sync_reason` (forward and backward; `.item()`, `bool()`, `int()`, `float()` end in one of them)
+    and `Tensor.tolist/.cpu/.numpy` calls. Code with a host-side shortcut on the CPU takes the accelerator's path
+    (`device_path`). With CUDA present and `cuda_debug`, `torch.cuda.set_sync_debug_mode("error")` is on as well."""
+    saved = {m: getattr(torch.Tensor, m) for m in _HOST_METHODS}
+    def refuse(m):
+        def f(self, *a, **k): raise HostSyncError(f"Tensor.{m}() copies to the host")
+        return f
+    cuda = cuda_debug and torch.cuda.is_available()
+    old = torch.cuda.get_sync_debug_mode() if cuda else None
+    try:
+        for m in _HOST_METHODS: setattr(torch.Tensor, m, refuse(m))
+        if cuda: torch.cuda.set_sync_debug_mode("error")
+        with device_path(), NoHostSync(): yield
+    finally:
+        for m, f in saved.items(): setattr(torch.Tensor, m, f)
+        if cuda: torch.cuda.set_sync_debug_mode(old)
+

@@ -4,13 +4,15 @@
 
 # %% ../nbs/04_nroi.ipynb #c7ce59d2
 from __future__ import annotations
-import math
+import math, contextvars
+from contextlib import contextmanager
 from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['KMeansResult', 'batched_kmeans', 'extract_nrois']
+__all__ = ['KMeansResult', 'device_path', 'batched_kmeans_reference', 'batched_kmeans', 'extract_nrois',
+           'extract_nrois_reference']
 
 # %% ../nbs/04_nroi.ipynb #dc19c0aa
 @dataclass
@@ -19,14 +21,104 @@ class KMeansResult:
     valid: torch.Tensor       # (B,K) bool: the centre stands for at least one point
     assign: torch.Tensor      # (B,N) long, -1 for invalid points
     inertia: torch.Tensor     # (B,) sum of squared distances to the assigned centre
-    n_iter: int
+    n_iter: int | torch.Tensor  # Lloyd steps that moved the centres (a 0-d tensor from `batched_kmeans`)
 
-def _sqdist(x, c):
-    "(B,N,d), (B,K,d) -> (B,N,K) squared euclidean distances."
-    return (x.pow(2).sum(-1, keepdim=True) - 2 * x @ c.transpose(1, 2) + c.pow(2).sum(-1)[:, None, :]).clamp_min(0)
+def _sqdist(x, c, x2=None):
+    "(B,N,d), (B,K,d) -> (B,N,K) squared euclidean distances (`x2`: the precomputed squared norms of `x`, (B,N,1))."
+    x2 = x.pow(2).sum(-1, keepdim=True) if x2 is None else x2
+    return (x2 - 2 * x @ c.transpose(1, 2) + c.pow(2).sum(-1)[:, None, :]).clamp_min(0)
+
+def _one_hot(a, k):
+    "(B,N) long -> (B,N,k) float one-hot, by comparison (F.one_hot reads the maximum back on the CPU)."
+    return (a[..., None] == torch.arange(k, device=a.device)).float()
+
+def _check_kmeans_args(init, k, n_init):
+    if init not in ("k-means++", "random"): raise ValueError(f"init must be 'k-means++' or 'random', got {init!r}")
+    if k < 1: raise ValueError(f"k must be >= 1, got {k}")
+    if n_init < 1: raise ValueError(f"n_init must be >= 1, got {n_init}")
+
+def _prepare(x, valid):
+    "`x` as float, the validity mask (all valid when None), as float, and the number of valid points per row."
+    valid = torch.ones(x.shape[:2], dtype=torch.bool, device=x.device) if valid is None else valid.bool()
+    return x.float(), valid, valid.float(), valid.sum(1)
+
+def _best_start(r: KMeansResult, B: int, n_init: int) -> KMeansResult:
+    "Of `n_init` starts per image (rows b*n_init ... b*n_init+n_init-1), the one with the lowest inertia."
+    best = r.inertia.reshape(B, n_init).argmin(1) + torch.arange(B, device=r.inertia.device) * n_init
+    return KMeansResult(r.centroids[best], r.valid[best], r.assign[best], r.inertia[best], r.n_iter)
+
+def _init_centres(x, vf, k, init, generator, draw, x2=None):
+    "k-means++ (greedy, as scikit-learn: 2 + log(k) candidates, keep the one that lowers the potential most) or random."
+    B, N, d = x.shape
+    ar = torch.arange(B, device=x.device)
+    cent = torch.zeros(B, k, d, device=x.device)
+    cent[:, 0] = x[ar, draw(vf, generator)]
+    if init == "random":
+        for j in range(1, k): cent[:, j] = x[ar, draw(vf, generator)]
+        return cent
+    n_trials = 2 + int(math.log(k))
+    mind = _sqdist(x, cent[:, :1], x2).squeeze(-1) * vf                         # (B,N)
+    for j in range(1, k):
+        cand = draw(mind, generator, n_trials).reshape(B, n_trials)            # (B,T)
+        dc = torch.minimum(mind[..., None], _sqdist(x, x[ar[:, None], cand], x2) * vf[..., None])  # (B,N,T)
+        best = dc.sum(1).argmin(1)                                             # (B,)
+        cent[:, j] = x[ar, cand[ar, best]]
+        mind = dc[ar, :, best]
+    return cent
+
+def _lloyd_step(x, vf, cent, k, x2=None):
+    "One Lloyd step: assign each valid point to its nearest centre, move each centre to its points' mean (empty: unchanged)."
+    oh = _one_hot(_sqdist(x, cent, x2).argmin(-1), k) * vf[..., None]         # (B,N,K)
+    cnt = oh.sum(1)                                                           # (B,K)
+    return torch.where(cnt[..., None] > 0, oh.transpose(1, 2) @ x / cnt.clamp_min(1)[..., None], cent)
+
+def _tol_threshold(x, vf, n_valid, tol):
+    "scikit-learn's convergence threshold: `tol` times the mean per-dimension variance of each row's valid points."
+    var = ((x - (x * vf[..., None]).sum(1, keepdim=True) / n_valid.clamp_min(1)[:, None, None]) ** 2 * vf[..., None]).sum((1, 2))
+    return tol * var / (n_valid.clamp_min(1) * x.shape[-1])
+
+def _converged(new, cent, thresh) -> torch.Tensor:
+    "0-d bool: every row's largest squared centre shift is within its threshold (the stopping rule)."
+    return ((new - cent).pow(2).sum(-1).amax(1) <= thresh).all()
+
+def _finish(x, vf, cent, k, x2=None):
+    "Final assignment, inertia and which centres stand for at least one point."
+    dist = _sqdist(x, cent, x2)
+    a = dist.argmin(-1)
+    inertia = (dist.gather(-1, a[..., None]).squeeze(-1) * vf).sum(1)
+    cvalid = (_one_hot(a, k) * vf[..., None]).sum(1) > 0
+    return a, inertia, cvalid
+
+_DEVICE_PATH = contextvars.ContextVar("fbr_nb_device_path", default=False)
+
+@contextmanager
+def device_path():
+    "Inside: code that takes a host-side shortcut on the CPU (K-means' early stop) takes the accelerator's path instead."
+    tok = _DEVICE_PATH.set(True)
+    try: yield
+    finally: _DEVICE_PATH.reset(tok)
+
+def _uniform(shape, generator: torch.Generator | None, device, dtype=torch.float32) -> torch.Tensor:
+    """Uniform draws in [0,1) of `shape`, made on `device` (no host round trip). A `generator` on another device (a
+    CPU generator for CUDA data) draws where it lives and the result is copied without blocking."""
+    device = torch.device(device)
+    if generator is None or generator.device == device:
+        return torch.rand(shape, generator=generator, dtype=dtype, device=device)
+    return torch.rand(shape, generator=generator, dtype=dtype, device=generator.device).to(device, non_blocking=True)
 
 def _draw(weights, generator, n=1):
     "`n` indices per row, each with probability proportional to `weights` (B,N); rows of zeros draw uniformly."
+    w = weights.double()
+    w = torch.where(w.sum(1, keepdim=True) > 0, w, torch.ones_like(w))
+    u = _uniform((w.shape[0], n), generator, w.device, torch.float64)
+    cdf = w.cumsum(1)
+    out = torch.searchsorted(cdf, u * cdf[:, -1:]).clamp_max(w.shape[1] - 1)
+    return out.squeeze(1) if n == 1 else out
+
+
+# %% ../nbs/04_nroi.ipynb #3096be39
+def _draw_reference(weights, generator, n=1):
+    "As `_draw`, the reference's way: the uniform numbers are drawn on the CPU and copied to `weights`' device."
     w = weights.double()
     w = torch.where(w.sum(1, keepdim=True) > 0, w, torch.ones_like(w))
     u = torch.rand(w.shape[0], n, generator=generator, dtype=torch.float64, device="cpu").to(w.device)
@@ -35,58 +127,30 @@ def _draw(weights, generator, n=1):
     return out.squeeze(1) if n == 1 else out
 
 @torch.no_grad()
-def batched_kmeans(x: torch.Tensor, valid: torch.Tensor | None = None, k: int = 8, iters: int = 20,
-                   tol: float = 1e-4, init: str = "k-means++", generator: torch.Generator | None = None,
-                   n_init: int = 1) -> KMeansResult:
-    "K-means of each row of `x` (B,N,d) over its `valid` (B,N) points, all rows at once; best of `n_init` starts."
-    if init not in ("k-means++", "random"): raise ValueError(f"init must be 'k-means++' or 'random', got {init!r}")
-    if k < 1: raise ValueError(f"k must be >= 1, got {k}")
-    if n_init < 1: raise ValueError(f"n_init must be >= 1, got {n_init}")
-    if n_init > 1:   # all starts of all images in one batch, then keep each image's best
+def batched_kmeans_reference(x: torch.Tensor, valid: torch.Tensor | None = None, k: int = 8, iters: int = 20,
+                             tol: float = 1e-4, init: str = "k-means++", generator: torch.Generator | None = None,
+                             n_init: int = 1) -> KMeansResult:
+    """The implementation before issue #11, kept as the reference that `batched_kmeans` is tested and benchmarked
+    against: k-means++ draws on the CPU copied over, a convergence test read back after every Lloyd step (the loop
+    stops early), data-dependent indexing for the images with at most `k` points."""
+    _check_kmeans_args(init, k, n_init)
+    if n_init > 1:
         B = x.shape[0]
-        r = batched_kmeans(x.repeat_interleave(n_init, 0), None if valid is None else valid.repeat_interleave(n_init, 0),
-                           k, iters, tol, init, generator)
-        best = r.inertia.reshape(B, n_init).argmin(1) + torch.arange(B, device=x.device) * n_init
-        return KMeansResult(r.centroids[best], r.valid[best], r.assign[best], r.inertia[best], r.n_iter)
+        r = batched_kmeans_reference(x.repeat_interleave(n_init, 0), None if valid is None else valid.repeat_interleave(n_init, 0),
+                                     k, iters, tol, init, generator)
+        return _best_start(r, B, n_init)
+    x, valid, vf, n_valid = _prepare(x, valid)
     B, N, d = x.shape
-    x = x.float()
-    valid = torch.ones(B, N, dtype=torch.bool, device=x.device) if valid is None else valid.bool()
-    vf = valid.float()
-    n_valid = valid.sum(1)
     ar = torch.arange(B, device=x.device)
-    # --- initialisation
-    cent = torch.zeros(B, k, d, device=x.device)
-    idx0 = _draw(vf, generator)
-    cent[:, 0] = x[ar, idx0]
-    if init == "random":
-        for j in range(1, k): cent[:, j] = x[ar, _draw(vf, generator)]
-    else:
-        # greedy k-means++ (as scikit-learn): draw 2 + log(k) candidates, keep the one that lowers the potential most
-        n_trials = 2 + int(math.log(k))
-        mind = _sqdist(x, cent[:, :1]).squeeze(-1) * vf                    # (B,N)
-        for j in range(1, k):
-            cand = _draw(mind, generator, n_trials).reshape(B, n_trials)   # (B,T)
-            dc = torch.minimum(mind[..., None], _sqdist(x, x[ar[:, None], cand]) * vf[..., None])  # (B,N,T)
-            best = dc.sum(1).argmin(1)                                     # (B,)
-            cent[:, j] = x[ar, cand[ar, best]]
-            mind = dc[ar, :, best]
-    # --- Lloyd iterations
-    var = ((x - (x * vf[..., None]).sum(1, keepdim=True) / n_valid.clamp_min(1)[:, None, None]) ** 2 * vf[..., None]).sum((1, 2))
-    thresh = tol * var / (n_valid.clamp_min(1) * d)
+    cent = _init_centres(x, vf, k, init, generator, _draw_reference)
+    thresh = _tol_threshold(x, vf, n_valid, tol)
     it = 0
     for it in range(1, iters + 1):
-        a = _sqdist(x, cent).argmin(-1)                                   # (B,N)
-        oh = F.one_hot(a, k).float() * vf[..., None]                      # (B,N,K)
-        cnt = oh.sum(1)                                                   # (B,K)
-        new = torch.where(cnt[..., None] > 0, oh.transpose(1, 2) @ x / cnt.clamp_min(1)[..., None], cent)
-        shift = (new - cent).pow(2).sum(-1).amax(1)
+        new = _lloyd_step(x, vf, cent, k)
+        conv = _converged(new, cent, thresh)
         cent = new
-        if bool((shift <= thresh).all()): break
-    dist = _sqdist(x, cent)
-    a = dist.argmin(-1)
-    inertia = (dist.gather(-1, a[..., None]).squeeze(-1) * vf).sum(1)
-    cvalid = (F.one_hot(a, k).float() * vf[..., None]).sum(1) > 0
-    # --- images with at most k valid points: the points themselves are the centres
+        if bool(conv): break
+    a, inertia, cvalid = _finish(x, vf, cent, k)
     few = n_valid <= k
     if few.any():
         order = torch.argsort((~valid).to(torch.int8), dim=1, stable=True)[:, :k]   # valid points first
@@ -102,17 +166,97 @@ def batched_kmeans(x: torch.Tensor, valid: torch.Tensor | None = None, k: int = 
     a = torch.where(valid, a, torch.full_like(a, -1))
     return KMeansResult(cent, cvalid, a, inertia, it)
 
-# %% ../nbs/04_nroi.ipynb #7c645e45
+
+# %% ../nbs/04_nroi.ipynb #3c361662
+def _few_points(x, valid, n_valid, k, cent, cvalid, a, inertia):
+    "Images with at most `k` valid points: the points themselves are the centres (fixed shapes, selected by `torch.where`)."
+    B = x.shape[0]
+    ar = torch.arange(B, device=x.device)
+    few = n_valid <= k                                                           # (B,)
+    order = torch.argsort((~valid).to(torch.int8), dim=1, stable=True)[:, :k]   # valid points first
+    pts = x[ar[:, None], order]                                                  # (B,min(N,k),d)
+    m = pts.shape[1]
+    cent_few = torch.zeros_like(cent)
+    cent_few[:, :m] = pts
+    a_few = torch.full_like(a, -1)
+    a_few.scatter_(1, order, torch.arange(m, device=x.device).expand(B, m).clone())
+    cvalid_few = torch.arange(k, device=x.device)[None] < n_valid[:, None]
+    return (torch.where(few[:, None, None], cent_few, cent), torch.where(few[:, None], cvalid_few, cvalid),
+            torch.where(few[:, None], a_few, a), torch.where(few, torch.zeros_like(inertia), inertia))
+
 @torch.no_grad()
-def extract_nrois(bg_emb: torch.Tensor, bg_mask: torch.Tensor, k: int = 8, iters: int = 20, tol: float = 1e-4,
-                  init: str = "k-means++", generator: torch.Generator | None = None):
-    """NROIs of a batch: K-means per image of the L2-normalised BG embeddings `bg_emb` (B,d,h,w) over the
-    pixels of `bg_mask` (B,h,w). Returns `nrois` (M,d) L2-normalised (all valid centres of all images),
-    `img_idx` (M,) the image each came from, and the `KMeansResult`."""
+def batched_kmeans(x: torch.Tensor, valid: torch.Tensor | None = None, k: int = 8, iters: int = 20,
+                   tol: float = 1e-4, init: str = "k-means++", generator: torch.Generator | None = None,
+                   n_init: int = 1, early_stop: bool | None = None) -> KMeansResult:
+    """K-means of each row of `x` (B,N,d) over its `valid` (B,N) points, all rows at once; best of `n_init` starts.
+    Without host round trips: the draws are made on `x`'s device, all `iters` Lloyd steps are launched and, once every
+    row has converged (the reference's stopping rule), the later steps leave the centres unchanged (`torch.where`);
+    `n_iter` is a 0-d tensor. `early_stop` (default: only on the CPU, where reading the flag costs no round trip, and
+    not inside `device_path()`) leaves the loop at that point instead. Same draws -> same result as `batched_kmeans_reference`."""
+    _check_kmeans_args(init, k, n_init)
+    if n_init > 1:   # all starts of all images in one batch, then keep each image's best
+        B = x.shape[0]
+        rep = lambda t: t[:, None].expand(B, n_init, *t.shape[1:]).reshape(B * n_init, *t.shape[1:])
+        r = batched_kmeans(rep(x), None if valid is None else rep(valid), k, iters, tol, init, generator, 1, early_stop)
+        return _best_start(r, B, n_init)
+    x, valid, vf, n_valid = _prepare(x, valid)
+    x2 = x.pow(2).sum(-1, keepdim=True)                  # the points' squared norms, once
+    cent = _init_centres(x, vf, k, init, generator, _draw, x2)
+    thresh = _tol_threshold(x, vf, n_valid, tol)
+    early = (x.device.type == "cpu" and not _DEVICE_PATH.get()) if early_stop is None else early_stop
+    if early:   # reading the flag back costs nothing here: stop at convergence, as the reference does
+        n_iter = 0
+        for n_iter in range(1, iters + 1):
+            new = _lloyd_step(x, vf, cent, k, x2)
+            conv = _converged(new, cent, thresh)
+            cent = new
+            if bool(conv): break
+        n_iter = torch.tensor(n_iter, device=x.device)
+    else:       # all steps launched, no read-back: after convergence the centres stay as they are
+        done = torch.zeros((), dtype=torch.bool, device=x.device)
+        n_iter = torch.zeros((), dtype=torch.long, device=x.device)
+        for _ in range(iters):
+            new = _lloyd_step(x, vf, cent, k, x2)
+            conv = _converged(new, cent, thresh)
+            cent = torch.where(done, cent, new)
+            n_iter = n_iter + (~done).long()
+            done = done | conv
+    a, inertia, cvalid = _finish(x, vf, cent, k, x2)
+    if not early or bool((n_valid <= k).any()):   # (on the CPU: only when some image has that few points)
+        cent, cvalid, a, inertia = _few_points(x, valid, n_valid, k, cent, cvalid, a, inertia)
+    a = torch.where(valid, a, torch.full_like(a, -1))
+    return KMeansResult(cent, cvalid, a, inertia, n_iter)
+
+
+# %% ../nbs/04_nroi.ipynb #7c645e45
+def _bg_points(bg_emb: torch.Tensor, bg_mask: torch.Tensor):
+    "(B,h*w,d) L2-normalised BG embeddings (no gradient) and the (B,h*w) mask of NROI pixels."
     B, d, h, w = bg_emb.shape
     if bg_mask.shape != (B, h, w): raise ValueError(f"bg_mask shape {tuple(bg_mask.shape)} != {(B, h, w)}")
-    z = F.normalize(bg_emb.detach().float(), dim=1).permute(0, 2, 3, 1).reshape(B, h * w, d)
-    res = batched_kmeans(z, bg_mask.reshape(B, -1), k, iters, tol, init, generator)
+    z = F.normalize(bg_emb.detach().float(), dim=1)
+    return z.permute(0, 2, 3, 1).reshape(B, h * w, d), bg_mask.reshape(B, -1)
+
+def _nrois(res: KMeansResult, padded: bool):
     c = F.normalize(res.centroids, dim=-1)
-    img = torch.arange(B, device=z.device)[:, None].expand(B, k)
+    B, k, d = c.shape
+    img = torch.arange(B, device=c.device)[:, None].expand(B, k)
+    if padded: return c.reshape(B * k, d), res.valid.reshape(-1), img.reshape(-1), res
     return c[res.valid], img[res.valid], res
+
+@torch.no_grad()
+def extract_nrois(bg_emb: torch.Tensor, bg_mask: torch.Tensor, k: int = 8, iters: int = 20, tol: float = 1e-4,
+                  init: str = "k-means++", generator: torch.Generator | None = None, padded: bool = False):
+    """NROIs of a batch: K-means per image of the L2-normalised BG embeddings `bg_emb` (B,d,h,w) over the
+    pixels of `bg_mask` (B,h,w). Returns `nrois` (M,d) L2-normalised (all valid centres of all images),
+    `img_idx` (M,) the image each came from, and the `KMeansResult`. With `padded=True` (no data-dependent shape,
+    what `FBRLoss` uses): `nrois` (B*k,d), `valid` (B*k,) bool, `img_idx` (B*k,) and the `KMeansResult`."""
+    z, m = _bg_points(bg_emb, bg_mask)
+    return _nrois(batched_kmeans(z, m, k, iters, tol, init, generator), padded)
+
+@torch.no_grad()
+def extract_nrois_reference(bg_emb: torch.Tensor, bg_mask: torch.Tensor, k: int = 8, iters: int = 20, tol: float = 1e-4,
+                            init: str = "k-means++", generator: torch.Generator | None = None):
+    "`extract_nrois` before issue #11 (through `batched_kmeans_reference`): the reference for tests and `bench/`."
+    z, m = _bg_points(bg_emb, bg_mask)
+    return _nrois(batched_kmeans_reference(z, m, k, iters, tol, init, generator), False)
+

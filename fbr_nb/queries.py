@@ -6,9 +6,11 @@
 from __future__ import annotations
 import torch
 import torch.nn.functional as F
+from .nroi import _uniform
+
 
 # %% auto #0
-__all__ = ['class_regions', 'query_mask', 'gather_queries']
+__all__ = ['class_regions', 'query_mask', 'gather_queries', 'gather_queries_fixed']
 
 # %% ../nbs/03_queries.ipynb #d2705b0e
 def class_regions(pseudo: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -51,3 +53,28 @@ def gather_queries(emb: torch.Tensor, qmask: torch.Tensor, max_per_class: int | 
         keep = rank < max_per_class
         cls, pix = cls[keep], pix[keep]
     return z[pix], cls, pix
+
+# %% ../nbs/03_queries.ipynb #b67abf79
+def gather_queries_fixed(emb: torch.Tensor, qmask: torch.Tensor, max_per_class: int | None = None,
+                         generator: torch.Generator | None = None):
+    """`gather_queries` with fixed shapes (no host round trip, what `FBRLoss` uses): one row per pixel of the batch.
+    Returns `q` (B*h*w,d) every pixel's L2-normalised embedding, `q_cls` (B*h*w,) the class the pixel queries (0 where
+    none) and `q_valid` (B*h*w,) bool: the pixel is a query, kept by the per-class cap (a uniformly random subset of
+    `max_per_class`, drawn on `emb`'s device). Each pixel may query one class at most, as with every query rule here
+    (they are subsets of the seed's class regions, which do not overlap)."""
+    B, d, h, w = emb.shape
+    C = qmask.shape[1]
+    z = F.normalize(emb, dim=1).permute(0, 2, 3, 1).reshape(-1, d)
+    P = z.shape[0]
+    valid = qmask.any(1).reshape(-1)
+    cls = qmask.to(torch.uint8).argmax(1).reshape(-1)
+    if max_per_class is not None and max_per_class < P:     # a cap that can bite: rank each query in its class at random
+        grp = torch.where(valid, cls, C)                     # non-queries form group C
+        r = _uniform((P,), generator, z.device, torch.float64)
+        order = torch.argsort(grp.double() * 2 + r)          # groups stay together, random order within
+        counts = torch.zeros(C + 1, dtype=torch.long, device=z.device).scatter_add_(0, grp, torch.ones_like(grp))
+        starts = counts.cumsum(0) - counts
+        rank = torch.empty_like(grp).scatter_(0, order, torch.arange(P, device=z.device) - starts[grp[order]])
+        valid = valid & (rank < max_per_class)
+    return z, cls, valid
+

@@ -5,9 +5,12 @@
 # %% ../nbs/07_active_sampling.ipynb #4165ea8a
 from __future__ import annotations
 import torch
+from .nroi import _uniform
+
 
 # %% auto #0
-__all__ = ['class_graph', 'negative_class_probs', 'active_negatives', 'uniform_negatives', 'hard_negatives']
+__all__ = ['class_graph', 'negative_class_probs', 'active_negatives', 'uniform_negatives', 'hard_negatives',
+           'active_negatives_fixed', 'uniform_negatives_fixed']
 
 # %% ../nbs/07_active_sampling.ipynb #068ccc9e
 def class_graph(protos: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
@@ -71,3 +74,43 @@ def hard_negatives(q: torch.Tensor, q_cls: torch.Tensor, keys: torch.Tensor, key
     if m < n:   # fewer keys than n: pad with invalid entries
         idx = torch.cat([idx, idx.new_zeros(N, n - m)], 1); valid = torch.cat([valid, valid.new_zeros(N, n - m)], 1)
     return idx, valid
+
+# %% ../nbs/07_active_sampling.ipynb #48880be9
+def _key_groups(key_cls: torch.Tensor, key_valid: torch.Tensor, C: int):
+    "Each key's group (its class, C for the keys that are not valid) and the (C+1,) key count of each group."
+    grp = torch.where(key_valid, key_cls, C)
+    return grp, torch.zeros(C + 1, dtype=torch.long, device=grp.device).scatter_add_(0, grp, torch.ones_like(grp))
+
+def _draw_fixed(q_cls, probs, grp, counts, n, generator):
+    """For each query (N,), `n` classes from its row of `probs` (C,C) by inverse CDF, then one key of the drawn class
+    uniformly; all on the device with fixed shapes. (N,n) key indices and validity (the row has an option)."""
+    C, N, M = probs.shape[0], q_cls.shape[0], grp.shape[0]
+    if N == 0 or n == 0 or M == 0:
+        return (torch.zeros(N, n, dtype=torch.long, device=q_cls.device),
+                torch.zeros(N, n, dtype=torch.bool, device=q_cls.device))
+    cdf = probs[q_cls].cumsum(1)                                                   # (N,C)
+    u = _uniform((N, n), generator, cdf.device, cdf.dtype)
+    cls_draw = torch.searchsorted(cdf, (u * cdf[:, -1:]).contiguous(), right=True).clamp_max(C - 1)   # (N,n)
+    order = torch.argsort(grp, stable=True)
+    starts = counts.cumsum(0) - counts
+    cnt = counts[cls_draw]
+    off = (_uniform((N, n), generator, cdf.device) * cnt).long().clamp_max((cnt - 1).clamp_min(0))
+    idx = order[(starts[cls_draw] + off).clamp_max(M - 1)]
+    return idx, (cdf[:, -1] > 0)[:, None].expand(N, n)
+
+def active_negatives_fixed(q_cls: torch.Tensor, protos: torch.Tensor, present: torch.Tensor, key_cls: torch.Tensor,
+                           key_valid: torch.Tensor, n: int = 256, tau_graph: float = 0.5, generator: torch.Generator | None = None):
+    """`active_negatives` with fixed shapes: keys `key_cls` (M,) where `key_valid` (M,) is set; (N,n) key indices and
+    validity, classes drawn from softmax(G[c]/tau_graph) over the classes that have keys, on the device."""
+    C = protos.shape[0]
+    grp, counts = _key_groups(key_cls, key_valid, C)
+    probs = negative_class_probs(class_graph(protos, present), tau_graph, counts[:C] > 0)
+    return _draw_fixed(q_cls, probs, grp, counts, n, generator)
+
+def uniform_negatives_fixed(q_cls: torch.Tensor, key_cls: torch.Tensor, key_valid: torch.Tensor, C: int, n: int = 256,
+                            generator: torch.Generator | None = None):
+    "`uniform_negatives` with fixed shapes: every valid key of another class equally likely."
+    grp, counts = _key_groups(key_cls, key_valid, C)
+    probs = counts[None, :C].to(torch.float32).expand(C, C) * (1 - torch.eye(C, device=counts.device))
+    return _draw_fixed(q_cls, probs, grp, counts, n, generator)
+

@@ -29,8 +29,9 @@ from .data import SegTransform
 from .seam import SEAMNet, SEAMCallback, SEAM_METHODS, seam_settings
 
 # %% auto #0
-__all__ = ['METHODS', 'method_config', 'CAMNet', 'cls_loss', 'FBRCallback', 'CheckpointCallback', 'load_checkpoint', 'ClsPairs',
-           'make_dls', 'train_cam_model', 'load_cam_model', 'NonFiniteLoss', 'LossGuard', 'EpochTable']
+__all__ = ['METHODS', 'PRECISIONS', 'method_config', 'CAMNet', 'cls_loss', 'FBRCallback', 'CheckpointCallback', 'load_checkpoint',
+           'Autocast', 'ClsPairs', 'make_dls', 'train_cam_model', 'load_cam_model', 'NonFiniteLoss', 'LossGuard',
+           'EpochTable']
 
 # %% ../nbs/12_train.ipynb #35d87cb0
 METHODS = {
@@ -137,6 +138,29 @@ def load_checkpoint(path) -> dict:
     if missing: raise ValueError(f"checkpoint {path} lacks {sorted(missing)}: not written by fbr_nb's CheckpointCallback")
     return ck
 
+# %% ../nbs/12_train.ipynb #183d233d
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16}   # training precision -> autocast dtype
+
+class Autocast(Callback):
+    """Mixed precision: the forward pass, the classification loss and FBR's heads under `torch.autocast(dtype)` on the
+    batch's device (CPU or GPU); backward and optimiser step in fp32 weights, no gradient scaler (bf16 has fp32's range).
+    `FBRLoss` turns autocast off after its heads, so its similarities, K-means and softmaxes run in fp32."""
+    order = 52   # its after_loss closes the region after FBRCallback (50) has added FBR, before DDP's averaging (55)
+    def __init__(self, dtype=torch.bfloat16): self.dtype, self.ctx = dtype, None
+    def before_batch(self):
+        self.ctx = torch.autocast(self.learn.xb[0].device.type, dtype=self.dtype)
+        self.ctx.__enter__()
+    def after_pred(self):   # the image logits in fp32 for the classification loss
+        p = self.learn.pred
+        if isinstance(p, dict) and "logits" in p: self.learn.pred = {**p, "logits": p["logits"].float()}
+    def _close(self):
+        if self.ctx is not None: self.ctx.__exit__(None, None, None); self.ctx = None
+    def after_loss(self): self._close()
+    def after_cancel_batch(self): self._close()
+    def after_batch(self): self._close()
+    def after_fit(self): self._close()
+
+
 # %% ../nbs/12_train.ipynb #40bdf548
 class ClsPairs(torch.utils.data.Dataset):
     "(image (3,S,S) in [0,1], labels (C,)) pairs from a segmentation dataset, through a `SegTransform`."
@@ -157,10 +181,12 @@ def train_cam_model(train_ds, valid_ds, method: str = "fbr", cfg: FBRConfig | No
                     weights=None, pretrained: bool = True, pool: str = "tap", epochs: int = 5, bs: int = 8, lr: float = 1e-3,
                     size: int = 128, seed: int = 0, freeze_blocks: int = 0, ckpt_path=None, resume: bool = False,
                     device=None, cbs=None, progress: bool = True, deterministic: bool = False, seam_kw: dict | None = None,
-                    **cfg_overrides) -> Learner:
+                    precision: str = "fp32", **cfg_overrides) -> Learner:
     """Train a CAM network (`method` in METHODS) with fastai; checkpoint every epoch to `ckpt_path`,
     and with `resume=True` continue from it. `deterministic` makes PyTorch use deterministic kernels (bit-exact
-    reruns and resumes, somewhat slower). `seam_kw`: SEAM settings (notebook 18) for the SEAM methods. Returns the `Learner` (its `fbr_terms` and `history` too)."""
+    reruns and resumes, somewhat slower). `seam_kw`: SEAM settings (notebook 18) for the SEAM methods. `precision`:
+    "fp32" or "bf16" (autocast, `Autocast`; FBR's similarities, K-means and softmaxes stay fp32). Returns the `Learner` (its `fbr_terms` and `history` too)."""
+    if precision not in PRECISIONS: raise ValueError(f"precision must be one of {tuple(PRECISIONS)}, got {precision!r}")
     n_classes = len(train_ds.classes)
     fcfg = method_config(method, cfg, **cfg_overrides)
     tap_thresh = (fcfg or cfg or FBRConfig()).tap_thresh      # the baseline reads it from `cfg` when given
@@ -168,6 +194,7 @@ def train_cam_model(train_ds, valid_ds, method: str = "fbr", cfg: FBRConfig | No
                 tap_thresh=tap_thresh,
                 fbr_cfg=None if fcfg is None else fcfg.to_dict(), epochs=epochs, bs=bs, lr=lr, size=size, seed=seed,
                 freeze_blocks=freeze_blocks)
+    if precision != "fp32": meta["precision"] = precision          # (fp32 runs keep the meta of earlier checkpoints)
     if method in SEAM_METHODS: meta["seam"] = seam_settings(**(seam_kw or {}))
     elif seam_kw: raise ValueError(f"seam_kw is only for the SEAM methods {SEAM_METHODS}, not {method!r}")
     ck = None
@@ -186,7 +213,8 @@ def train_cam_model(train_ds, valid_ds, method: str = "fbr", cfg: FBRConfig | No
     fbr_cb, seam_cb = FBRCallback(), SEAMCallback()
     ck_cb = CheckpointCallback(ckpt_path, meta, ck["history"] if ck else None) if ckpt_path is not None else None
     learn = Learner(dls, model, loss_func=cls_loss, splitter=lambda m: m.param_groups(),
-                    cbs=[fbr_cb, seam_cb] + ([ck_cb] if ck_cb else []) + list(cbs or []))
+                    cbs=[fbr_cb, seam_cb] + ([ck_cb] if ck_cb else []) + ([Autocast(PRECISIONS[precision])] if PRECISIONS[precision] else [])
+                        + list(cbs or []))
     learn.fbr_terms, learn.seam_terms = fbr_cb.terms, seam_cb.terms
     has_bar = any(isinstance(c, ProgressCallback) for c in learn.cbs)
     if not progress and has_bar: learn.remove_cb(ProgressCallback)
