@@ -4,7 +4,10 @@
 
 # %% ../nbs/00a_extras.ipynb #85750621
 from __future__ import annotations
-import importlib.util
+import importlib.util, warnings
+# fastai's import calls torch.jit.script, which this torch deprecates with a FutureWarning nobody using fbr_nb can act
+# on; every fbr_nb module imports this one before fastai, so this one filter covers them all
+warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated", category=FutureWarning)
 
 # %% auto #0
 __all__ = ['MissingExtraError', 'needs_extra']

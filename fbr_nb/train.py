@@ -12,8 +12,6 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-import warnings
-warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated", category=FutureWarning)  # raised at fastai import
 from fastai.learner import Learner
 from fastai.callback.core import Callback
 from fastai.data.core import DataLoaders

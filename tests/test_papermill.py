@@ -25,7 +25,7 @@ def test_ablation_k_runs_through_papermill(tmp_path):
 
 
 def test_real_msrc_runs_through_papermill(tmp_path):
-    "real_msrc end to end at toy size: runs go out through run_jobs (2 processes), results, figures and report land in out_dir."
+    "real_msrc end to end at toy size, in bf16: runs go out through run_jobs (2 processes), results, figures and report land in out_dir."
     sys.path.insert(0, str(ROOT))
     from fbr_nb.config import shared_data_dir
     if shared_data_dir("msrc") is None: pytest.skip("MSRC not found in ../shared/data/msrc")
@@ -34,7 +34,7 @@ def test_real_msrc_runs_through_papermill(tmp_path):
     cmd = [str(pm), "-k", "fbr_nb", "--cwd", str(ROOT / "nbs"), str(ROOT / "nbs" / "real_msrc.ipynb"), str(tmp_path / "out.ipynb"),
            "-p", "out_dir", str(out), "-y", "seeds: [0]", "-p", "n_train", "8", "-p", "n_val", "6", "-p", "epochs", "1",
            "-p", "size", "64", "-p", "bs", "4", "-p", "freeze_blocks", "4", "-y", "scales: [0.25]", "-p", "crf", "False",
-           "-p", "jobs", "2", "-p", "threads", "1", "-p", "n_fig", "2"]
+           "-p", "jobs", "2", "-p", "threads", "1", "-p", "n_fig", "2", "-p", "precision", "bf16"]
     r = subprocess.run(cmd, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-4000:]
     import json
@@ -42,5 +42,6 @@ def test_real_msrc_runs_through_papermill(tmp_path):
     assert sorted(l["job"]["method"] for l in lines) == ["baseline", "fbr"] and all(l["error"] is None for l in lines)
     assert len({l["pid"] for l in lines}) == 2                      # two worker processes
     s = json.loads((out / "summary.json").read_text())
-    assert s["settings"]["n_train"] == 8 and s["settings"]["n_val"] == 6 and set(s["summary"]) == {"baseline", "fbr"}
+    assert s["settings"]["n_train"] == 8 and s["settings"]["n_val"] == 6 and s["settings"]["precision"] == "bf16"
+    assert all(l["job"]["precision"] == "bf16" for l in lines)     # the parameter reached every run and set(s["summary"]) == {"baseline", "fbr"}
     assert (out / "cams.png").stat().st_size > 0 and (out / "nroi_clusters.png").stat().st_size > 0
