@@ -13,11 +13,11 @@ from fastai.callback.core import Callback
 from .config import FBRConfig
 from .backbone import Backbone
 from .cam import CAMClassifier
-from .loss import FBRLoss
+from .loss import FBRLoss, log_values
 
 # %% auto #0
 __all__ = ['SEAM_METHODS', 'rescale', 'seam_norm_cams', 'pcm_affinity', 'pcm_refine', 'PCM', 'features_with_taps', 'er_loss',
-           'ecr_loss', 'seam_view_losses', 'seam_settings', 'SEAMNet', 'SEAMCallback']
+           'ecr_loss', 'seam_view_losses', 'seam_settings', 'SEAMNet', 'TermsCallback', 'SEAMCallback']
 
 # %% ../nbs/18_seam.ipynb #24c9c634
 SEAM_METHODS = ("seam", "seam_fbr")
@@ -187,11 +187,24 @@ class SEAMNet(nn.Module):
         new = [*self.classifier.parameters(), *self.pcm.parameters(), *([] if self.fbr is None else self.fbr.parameters())]
         return [list(self.backbone.parameters()), new]
 
-class SEAMCallback(Callback):
+class TermsCallback(Callback):
+    """A training callback that logs loss terms per step without reading them from the device during the step: `keep`
+    stores a step's 0-d tensors (detached) and numbers, `flush` (at each epoch's end, and at the end of training) turns
+    them into plain numbers in `terms`, a dict per step."""
+    def __init__(self): self.terms, self.pending = [], []
+    def keep(self, out: dict, keys=None):
+        self.pending.append({k: v.detach() if torch.is_tensor(v) else v for k, v in out.items() if (keys is None or k in keys)
+                             and ((torch.is_tensor(v) and v.numel() == 1) or (isinstance(v, (int, float)) and not isinstance(v, bool)))})
+    def flush(self):
+        "Move the pending steps' terms to `terms` as plain numbers (this reads them from the device)."
+        self.terms.extend(log_values(o) for o in self.pending); self.pending.clear()
+    def after_epoch(self): self.flush()
+    def after_fit(self): self.flush()
+
+class SEAMCallback(TermsCallback):
     """Adds `SEAMNet.seam_loss` to the first view's classification loss; with `fbr_cams='pcm'` it hands the
     PCM-refined CAMs to the FBR callback (which runs after it)."""
     order = 40
-    def __init__(self): self.terms = []
     def after_loss(self):
         m, p = self.learn.model, self.learn.pred
         if not self.training or not isinstance(p, dict) or "view2" not in p or not hasattr(m, "seam_loss"): return
@@ -199,4 +212,4 @@ class SEAMCallback(Callback):
         self.learn.loss_grad = self.learn.loss_grad + out["total"]
         self.learn.loss = self.learn.loss_grad.clone()
         if m.fbr_cams == "pcm": p["cams"] = out["cams_pcm"]
-        self.terms.append({k: float(out[k].detach()) for k in ("cls2", "er", "ecr", "total")})
+        self.keep(out, ("cls2", "er", "ecr", "total"))

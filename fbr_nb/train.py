@@ -24,7 +24,7 @@ from .cam import CAMClassifier
 from .loss import FBRLoss
 from .backbone import Backbone
 from .data import SegTransform
-from .seam import SEAMNet, SEAMCallback, SEAM_METHODS, seam_settings
+from .seam import SEAMNet, SEAMCallback, TermsCallback, SEAM_METHODS, seam_settings
 
 # %% auto #0
 __all__ = ['METHODS', 'PRECISIONS', 'method_config', 'CAMNet', 'cls_loss', 'FBRCallback', 'CheckpointCallback', 'load_checkpoint',
@@ -86,18 +86,19 @@ def cls_loss(pred: dict, labels: torch.Tensor) -> torch.Tensor:
 # %% ../nbs/12_train.ipynb #e5a43712
 def _plain(model): return getattr(model, "module", model)   # the network inside a DDP wrapper
 
-class FBRCallback(Callback):
-    "Adds the FBR loss (computed on the training batch's features, CAMs and labels) to the classification loss."
+class FBRCallback(TermsCallback):
+    """Adds the FBR loss (computed on the training batch's features, CAMs and labels) to the classification loss.
+    Each step's terms are kept as detached 0-d tensors and become plain numbers in `terms` (a dict per step) at the end
+    of every epoch (`flush`), so that a training step on a GPU never waits for the device just to log them."""
     order = 50
-    def __init__(self): self.terms = []
     def after_loss(self):
         fbr = getattr(_plain(self.learn.model), "fbr", None)
         if fbr is None or not self.training: return
         p, y = self.learn.pred, self.learn.yb[0]
-        out = fbr(p["feats"], p["cams"], y)
+        out = fbr(p["feats"], p["cams"], y, log=False)
         self.learn.loss_grad = self.learn.loss_grad + out["total"]
         self.learn.loss = self.learn.loss_grad.clone()
-        self.terms.append(out["log"])
+        self.keep(out)
 
 def _atomic_save(obj, path: Path):
     with atomic_open(path) as f: torch.save(obj, f)
@@ -256,6 +257,7 @@ class LossGuard(Callback):
         if not self.training or bool(torch.isfinite(self.learn.loss).all()): return
         terms = {"total": float(self.learn.loss), "cls": float(self.learn.loss_func(self.learn.pred, *self.learn.yb))}
         fbr = next((c for c in self.learn.cbs if isinstance(c, FBRCallback)), None)
+        if fbr is not None: fbr.flush()                  # this step's FBR terms as numbers
         if fbr is not None and fbr.terms and getattr(_plain(self.learn.model), "fbr", None) is not None:
             terms.update({k: fbr.terms[-1][k] for k in ("fb", "if", "aux") if k in fbr.terms[-1]})
         ck = next((c for c in self.learn.cbs if isinstance(c, CheckpointCallback)), None)
