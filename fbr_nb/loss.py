@@ -41,9 +41,12 @@ class BGPredictor(nn.Sequential):
 
 # %% ../nbs/09_loss.ipynb #e18a744f
 def log_values(out: dict) -> dict:
-    "Plain Python numbers of every scalar in `out`: the loss tensors detached (one device sync), the counts as they are."
+    "Plain Python numbers of every scalar in `out`: the 0-d tensors detached and read in one go per device (one sync), the numbers as they are."
     terms = [k for k, v in out.items() if torch.is_tensor(v) and v.numel() == 1]
-    vals = dict(zip(terms, torch.stack([out[k].detach().double().reshape(()).cpu() for k in terms]).tolist() if terms else []))
+    vals = {}
+    for dev in dict.fromkeys(out[k].device for k in terms):                           # one read per device
+        ks = [k for k in terms if out[k].device == dev]
+        vals.update(zip(ks, torch.stack([out[k].detach().double().reshape(()) for k in ks]).tolist()))
     vals = {k: v if out[k].is_floating_point() else int(v) for k, v in vals.items()}    # counts kept as tensors: ints
     return {k: vals[k] if k in vals else v for k, v in out.items()
             if k in vals or (isinstance(v, (int, float)) and not isinstance(v, bool))}
