@@ -152,12 +152,13 @@ class Autocast(Callback):
     def after_pred(self):   # the image logits in fp32 for the classification loss
         p = self.learn.pred
         if isinstance(p, dict) and "logits" in p: self.learn.pred = {**p, "logits": p["logits"].float()}
-    def _close(self):
+    def close(self):
+        "Leave the autocast region if one is open (also called by `train_cam_model` when training raises)."
         if self.ctx is not None: self.ctx.__exit__(None, None, None); self.ctx = None
-    def after_loss(self): self._close()
-    def after_cancel_batch(self): self._close()
-    def after_batch(self): self._close()
-    def after_fit(self): self._close()
+    def after_loss(self): self.close()
+    def after_cancel_batch(self): self.close()
+    def after_batch(self): self.close()
+    def after_fit(self): self.close()
 
 
 # %% ../nbs/12_train.ipynb #40bdf548
@@ -212,8 +213,9 @@ def train_cam_model(train_ds, valid_ds, method: str = "fbr", cfg: FBRConfig | No
     fbr_cb, seam_cb = FBRCallback(), SEAMCallback()
     ck_cb = CheckpointCallback(ckpt_path, meta, ck["history"] if ck else None) if ckpt_path is not None else None
     learn = Learner(dls, model, loss_func=cls_loss, splitter=lambda m: m.param_groups(),
-                    cbs=[fbr_cb, seam_cb] + ([ck_cb] if ck_cb else []) + ([Autocast(PRECISIONS[precision])] if PRECISIONS[precision] else [])
-                        + list(cbs or []))
+                    cbs=[fbr_cb, seam_cb] + ([ck_cb] if ck_cb else []) + list(cbs or []))
+    autocast_cb = Autocast(PRECISIONS[precision]) if PRECISIONS[precision] else None
+    if autocast_cb is not None: learn.add_cb(autocast_cb)
     learn.fbr_terms, learn.seam_terms = fbr_cb.terms, seam_cb.terms
     has_bar = any(isinstance(c, ProgressCallback) for c in learn.cbs)
     if not progress and has_bar: learn.remove_cb(ProgressCallback)
@@ -229,7 +231,9 @@ def train_cam_model(train_ds, valid_ds, method: str = "fbr", cfg: FBRConfig | No
         was_det = torch.are_deterministic_algorithms_enabled()
         torch.use_deterministic_algorithms(deterministic or was_det)
         try: learn.fit_one_cycle(epochs, slice(lr / 10, lr), start_epoch=start)
-        finally: torch.use_deterministic_algorithms(was_det)
+        finally:
+            torch.use_deterministic_algorithms(was_det)
+            if autocast_cb is not None: autocast_cb.close()   # fastai skips after_fit when a step raises: never leave autocast on
     learn.history = ck_cb.history if ck_cb else [[float(v) for v in r] for r in learn.recorder.values]
     learn.model.eval()
     return learn
