@@ -118,6 +118,16 @@ def variant_job(method: str, seed: int, overrides: dict | None = None, name: str
                    also_eval={"train": tr} if eval_train else None, **{"progress": False, **kw, **(overrides or {})})
     return {**r, "variant": name or method}
 
+def component_jobs(variants: list, seeds: list, **train_kw) -> list[dict]:
+    """The component study's jobs for `variant_job` (nbs/component_study.ipynb, tools/gpu_study.py): every variant of
+    `fbr_nb.official.COMPONENT_VARIANTS` named in `variants` for every seed, seed-major (the first seed of every variant
+    ends first), with the training settings `train_kw`."""
+    from fbr_nb.official import COMPONENT_VARIANTS
+    unknown = [v for v in variants if v not in COMPONENT_VARIANTS]
+    if unknown: raise ValueError(f"unknown variants {unknown}; known: {list(COMPONENT_VARIANTS)}")
+    return [dict(method=COMPONENT_VARIANTS[v][0], overrides=COMPONENT_VARIANTS[v][1], name=v, seed=s, **train_kw)
+            for s in seeds for v in variants]
+
 def paired_summary(rows: list, key: str, base: str = "baseline", scale: float = 100.0) -> dict:
     """`rows`: dicts with `variant`, `seed` and a number under `key` (a dotted path such as "train.seed_miou").
     Per variant: `n`, `mean`, `std` (ddof 1; 0 for one run) of `scale * value`, and the paired differences against
@@ -143,8 +153,8 @@ def paired_summary(rows: list, key: str, base: str = "baseline", scale: float = 
     return out
 
 # %% auto #0
-__all__ = ['append_jsonl', 'read_jsonl', 'run_jobs', 'probe_job', 'subset', 'variant_job', 'paired_summary', 'msrc_job',
-           'load_kept_cams']
+__all__ = ['append_jsonl', 'read_jsonl', 'run_jobs', 'probe_job', 'subset', 'variant_job', 'component_jobs', 'paired_summary',
+           'msrc_job', 'load_kept_cams']
 
 # %% ../nbs/16a_jobs.ipynb #7d2d8fd1
 def msrc_job(method: str, seed: int, data_root=None, out_dir=None, keep: bool = False, n_train: int | None = None,

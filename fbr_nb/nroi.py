@@ -5,6 +5,7 @@
 # %% ../nbs/04_nroi.ipynb #c7ce59d2
 from __future__ import annotations
 import math, contextvars
+from functools import partial
 from contextlib import contextmanager
 from dataclasses import dataclass
 import torch
@@ -106,26 +107,19 @@ def _uniform(shape, generator: torch.Generator | None, device, dtype=torch.float
         return torch.rand(shape, generator=generator, dtype=dtype, device=device)
     return torch.rand(shape, generator=generator, dtype=dtype, device=generator.device).to(device, non_blocking=True)
 
-def _draw(weights, generator, n=1):
-    "`n` indices per row, each with probability proportional to `weights` (B,N); rows of zeros draw uniformly."
+def _draw(weights, generator, n=1, cpu_draws: bool = False):
+    """`n` indices per row, each with probability proportional to `weights` (B,N); rows of zeros draw uniformly. The
+    uniform numbers are made on `weights`' device, or (`cpu_draws`, the reference's way) on the CPU and copied over."""
     w = weights.double()
     w = torch.where(w.sum(1, keepdim=True) > 0, w, torch.ones_like(w))
-    u = _uniform((w.shape[0], n), generator, w.device, torch.float64)
+    u = (torch.rand(w.shape[0], n, generator=generator, dtype=torch.float64, device="cpu").to(w.device) if cpu_draws
+         else _uniform((w.shape[0], n), generator, w.device, torch.float64))
     cdf = w.cumsum(1)
     out = torch.searchsorted(cdf, u * cdf[:, -1:]).clamp_max(w.shape[1] - 1)
     return out.squeeze(1) if n == 1 else out
 
 
 # %% ../nbs/04_nroi.ipynb #3096be39
-def _draw_reference(weights, generator, n=1):
-    "As `_draw`, the reference's way: the uniform numbers are drawn on the CPU and copied to `weights`' device."
-    w = weights.double()
-    w = torch.where(w.sum(1, keepdim=True) > 0, w, torch.ones_like(w))
-    u = torch.rand(w.shape[0], n, generator=generator, dtype=torch.float64, device="cpu").to(w.device)
-    cdf = w.cumsum(1)
-    out = torch.searchsorted(cdf, u * cdf[:, -1:]).clamp_max(w.shape[1] - 1)
-    return out.squeeze(1) if n == 1 else out
-
 @torch.no_grad()
 def batched_kmeans_reference(x: torch.Tensor, valid: torch.Tensor | None = None, k: int = 8, iters: int = 20,
                              tol: float = 1e-4, init: str = "k-means++", generator: torch.Generator | None = None,
@@ -142,7 +136,7 @@ def batched_kmeans_reference(x: torch.Tensor, valid: torch.Tensor | None = None,
     x, valid, vf, n_valid = _prepare(x, valid)
     B, N, d = x.shape
     ar = torch.arange(B, device=x.device)
-    cent = _init_centres(x, vf, k, init, generator, _draw_reference)
+    cent = _init_centres(x, vf, k, init, generator, partial(_draw, cpu_draws=True))
     thresh = _tol_threshold(x, vf, n_valid, tol)
     it = 0
     for it in range(1, iters + 1):

@@ -10,7 +10,7 @@ from .nroi import _uniform
 
 
 # %% auto #0
-__all__ = ['class_regions', 'query_mask', 'gather_queries', 'gather_queries_fixed']
+__all__ = ['class_regions', 'query_mask', 'gather_queries', 'class_groups', 'gather_queries_fixed']
 
 # %% ../nbs/03_queries.ipynb #d2705b0e
 def class_regions(pseudo: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -55,6 +55,11 @@ def gather_queries(emb: torch.Tensor, qmask: torch.Tensor, max_per_class: int | 
     return z[pix], cls, pix
 
 # %% ../nbs/03_queries.ipynb #b67abf79
+def class_groups(cls: torch.Tensor, valid: torch.Tensor, C: int):
+    "Each row's group (its class `cls`, C where `valid` is not set) and the (C+1,) row count of each group, on the device."
+    grp = torch.where(valid, cls, C)
+    return grp, torch.zeros(C + 1, dtype=torch.long, device=grp.device).scatter_add_(0, grp, torch.ones_like(grp))
+
 def gather_queries_fixed(emb: torch.Tensor, qmask: torch.Tensor, max_per_class: int | None = None,
                          generator: torch.Generator | None = None):
     """`gather_queries` with fixed shapes (no host round trip, what `FBRLoss` uses): one row per pixel of the batch.
@@ -69,10 +74,9 @@ def gather_queries_fixed(emb: torch.Tensor, qmask: torch.Tensor, max_per_class: 
     valid = qmask.any(1).reshape(-1)
     cls = qmask.to(torch.uint8).argmax(1).reshape(-1)
     if max_per_class is not None and max_per_class < P:     # a cap that can bite: rank each query in its class at random
-        grp = torch.where(valid, cls, C)                     # non-queries form group C
+        grp, counts = class_groups(cls, valid, C)            # non-queries form group C
         r = _uniform((P,), generator, z.device, torch.float64)
         order = torch.argsort(grp.double() * 2 + r)          # groups stay together, random order within
-        counts = torch.zeros(C + 1, dtype=torch.long, device=z.device).scatter_add_(0, grp, torch.ones_like(grp))
         starts = counts.cumsum(0) - counts
         rank = torch.empty_like(grp).scatter_(0, order, torch.arange(P, device=z.device) - starts[grp[order]])
         valid = valid & (rank < max_per_class)

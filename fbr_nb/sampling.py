@@ -6,6 +6,7 @@
 from __future__ import annotations
 import torch
 from .nroi import _uniform
+from .queries import class_groups
 
 
 # %% auto #0
@@ -76,11 +77,6 @@ def hard_negatives(q: torch.Tensor, q_cls: torch.Tensor, keys: torch.Tensor, key
     return idx, valid
 
 # %% ../nbs/07_active_sampling.ipynb #48880be9
-def _key_groups(key_cls: torch.Tensor, key_valid: torch.Tensor, C: int):
-    "Each key's group (its class, C for the keys that are not valid) and the (C+1,) key count of each group."
-    grp = torch.where(key_valid, key_cls, C)
-    return grp, torch.zeros(C + 1, dtype=torch.long, device=grp.device).scatter_add_(0, grp, torch.ones_like(grp))
-
 def _draw_fixed(q_cls, probs, grp, counts, n, generator):
     """For each query (N,), `n` classes from its row of `probs` (C,C) by inverse CDF, then one key of the drawn class
     uniformly; all on the device with fixed shapes. (N,n) key indices and validity (the row has an option)."""
@@ -103,14 +99,14 @@ def active_negatives_fixed(q_cls: torch.Tensor, protos: torch.Tensor, present: t
     """`active_negatives` with fixed shapes: keys `key_cls` (M,) where `key_valid` (M,) is set; (N,n) key indices and
     validity, classes drawn from softmax(G[c]/tau_graph) over the classes that have keys, on the device."""
     C = protos.shape[0]
-    grp, counts = _key_groups(key_cls, key_valid, C)
+    grp, counts = class_groups(key_cls, key_valid, C)
     probs = negative_class_probs(class_graph(protos, present), tau_graph, counts[:C] > 0)
     return _draw_fixed(q_cls, probs, grp, counts, n, generator)
 
 def uniform_negatives_fixed(q_cls: torch.Tensor, key_cls: torch.Tensor, key_valid: torch.Tensor, C: int, n: int = 256,
                             generator: torch.Generator | None = None):
     "`uniform_negatives` with fixed shapes: every valid key of another class equally likely."
-    grp, counts = _key_groups(key_cls, key_valid, C)
+    grp, counts = class_groups(key_cls, key_valid, C)
     probs = counts[None, :C].to(torch.float32).expand(C, C) * (1 - torch.eye(C, device=counts.device))
     return _draw_fixed(q_cls, probs, grp, counts, n, generator)
 

@@ -316,7 +316,7 @@ def measure_overhead(methods=("baseline", "ppc", "fbr"), n_classes: int = 20, si
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
             pred = net(x)
             loss = cls_loss(pred, y)
-            if net.fbr is not None: loss = loss + net.fbr(pred["feats"], pred["cams"], y)["total"]
+            if net.fbr is not None: loss = loss + net.fbr(pred["feats"], pred["cams"], y, log=False)["total"]   # as FBRCallback
         loss.backward(); opt.step()
 
     saved, peak = {}, {}

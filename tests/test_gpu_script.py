@@ -2,17 +2,12 @@
 once without debugging it on the device's clock."""
 import json, os, subprocess, sys
 from pathlib import Path
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_gpu_run_script_on_cpu(tmp_path):
-    sys.path.insert(0, str(ROOT))
-    from fbr_nb.config import shared_data_dir
-    msrc = shared_data_dir("msrc")
-    if msrc is None: pytest.skip("MSRC not found in ../shared/data/msrc")
-    env = {**os.environ, "OUT": str(tmp_path), "DEVICE": "cpu", "SMOKE": "1", "DATA": str(msrc), "STUDY_S": "300",
+def test_gpu_run_script_on_cpu(tmp_path, msrc_root):
+    env = {**os.environ, "OUT": str(tmp_path), "DEVICE": "cpu", "SMOKE": "1", "DATA": str(msrc_root), "STUDY_S": "300",
            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "OMP_NUM_THREADS": "1"}
     r = subprocess.run(["bash", str(ROOT / "tools" / "gpu_run.sh")], env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]

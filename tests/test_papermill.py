@@ -1,7 +1,6 @@
 """One small ablation end to end through papermill, so that the paper_tables path keeps working."""
 import csv, subprocess, sys
 from pathlib import Path
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,11 +23,8 @@ def test_ablation_k_runs_through_papermill(tmp_path):
     assert md.startswith("Settings: ") and '"seeds": [0]' in md
 
 
-def test_real_msrc_runs_through_papermill(tmp_path):
+def test_real_msrc_runs_through_papermill(tmp_path, msrc_root):
     "real_msrc end to end at toy size, in bf16: runs go out through run_jobs (2 processes), results, figures and report land in out_dir."
-    sys.path.insert(0, str(ROOT))
-    from fbr_nb.config import shared_data_dir
-    if shared_data_dir("msrc") is None: pytest.skip("MSRC not found in ../shared/data/msrc")
     pm = Path(sys.executable).parent / "papermill"
     out = tmp_path / "run"
     cmd = [str(pm), "-k", "fbr_nb", "--cwd", str(ROOT / "nbs"), str(ROOT / "nbs" / "real_msrc.ipynb"), str(tmp_path / "out.ipynb"),

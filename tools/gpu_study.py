@@ -1,7 +1,8 @@
 """The component study (nbs/component_study.ipynb, issue #9) without papermill, for the GPU machine, whose Python has
-no papermill or nbdev (../shared/notes/gpu.md). The same jobs as the notebook (`COMPONENT_VARIANTS`, `variant_job`,
-seed-major so that the first seed of every variant ends first) go out through `run_jobs`, each finished run appended
-to `<out>/runs.jsonl`; at the end (or on a rerun after a cut-off) the paired table is printed from that file.
+no papermill or nbdev (../shared/notes/gpu.md). The same jobs as the notebook (`component_jobs`: the variants of
+`COMPONENT_VARIANTS` for `variant_job`, seed-major so that the first seed of every variant ends first) go out through
+`run_jobs`, each finished run appended to `<out>/runs.jsonl`; at the end (or on a rerun after a cut-off) the paired
+table is printed from that file.
     python tools/gpu_study.py --data .gpu_data/msrc --out $OUT --device cuda --jobs 12        # GPU scale (defaults)
     python tools/gpu_study.py --data ../shared/data/msrc --out /tmp/s --device cpu --size 64 --epochs 1 --n_train 8 \
         --scales 0.25 --variants baseline fbr_paper --seeds 0 --jobs 2 --freeze 4                # a CPU try
@@ -9,8 +10,7 @@ to `<out>/runs.jsonl`; at the end (or on a rerun after a cut-off) the paired tab
 import argparse, json, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from fbr_nb.official import COMPONENT_VARIANTS
-from fbr_nb.jobs import run_jobs, variant_job, read_jsonl, paired_summary
+from fbr_nb.jobs import run_jobs, variant_job, component_jobs, read_jsonl, paired_summary
 
 
 def main(argv=None):
@@ -29,14 +29,12 @@ def main(argv=None):
     ap.add_argument("--device", default="cuda")
     a = ap.parse_args(argv)
     if not Path(a.data).is_dir(): ap.error(f"--data {a.data}: no such folder (copy ../shared/data/msrc there and carry it)")
-    bad = [v for v in a.variants if v not in COMPONENT_VARIANTS]
-    if bad: ap.error(f"--variants: unknown {bad}; known: {list(COMPONENT_VARIANTS)}")
-    out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     train_kw = dict(data="msrc", data_root=str(Path(a.data).resolve()), n_train=a.n_train or None, epochs=a.epochs, size=a.size,
                     bs=a.bs, lr=a.lr, freeze_blocks=a.freeze, scales=list(a.scales), crf=False, device=a.device, cache=False,
                     **({} if a.precision == "fp32" else {"precision": a.precision}))
-    jobs = [dict(method=COMPONENT_VARIANTS[v][0], overrides=COMPONENT_VARIANTS[v][1], name=v, seed=s, **train_kw)
-            for s in a.seeds for v in a.variants]
+    try: jobs = component_jobs(a.variants, a.seeds, **train_kw)
+    except ValueError as e: ap.error(f"--variants: {e}")
+    out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     (out / "settings.json").write_text(json.dumps(dict(vars(a), date=time.strftime("%Y-%m-%d %H:%M")), indent=1))
     t0 = time.time()
     recs = run_jobs(variant_job, jobs, n_jobs=a.jobs, results_file=out / "runs.jsonl", threads=a.threads)
