@@ -18,7 +18,8 @@ from .train import method_config
 __all__ = ['CLASS_ALIASES', 'TABLES', 'NOT_REPRODUCED', 'NOT_RUN_NOTES', 'SEED_VARIANTS', 'TABLE2_VARIANTS', 'TABLE2_PAPER_ROWS',
            'code_version', 'run_key', 'cached_run', 'tables_dir', 'paper_table', 'run_variants', 'variant_summary',
            'write_table', 'write_results', 'holdout_split', 'load_train_val', 'git_commit', 'run_settings',
-           'write_per_class_table', 'bank_inert_flags', 'check_results', 'measure_overhead', 'collect_readme']
+           'write_per_class_table', 'bank_inert_flags', 'check_results', 'paired_ci_table', 'measure_overhead',
+           'collect_readme']
 
 # %% ../nbs/16_tables.ipynb #beca455c
 def _fingerprint_ds(ds) -> dict | None:
@@ -278,6 +279,24 @@ def check_results(name: str, variants, n_runs: int, results_dir=None, keys=("see
                 if v in (None, "") or not math.isfinite(float(v)):
                     raise AssertionError(f"{p.name}: row {r['variant']!r} has {k}_{s} = {v!r}")
     return rows
+
+# %% ../nbs/16_tables.ipynb #paired-ci-code
+def paired_ci_table(runs: list, base: str, keys=("seed_miou",), digits: int = 1) -> str:
+    """Markdown: each variant of `runs` (dicts with `variant`, `seed` and `keys`, fractions) minus `base`, paired by seed, in
+    points: `paired_stats` (mean [95 % CI], n, detectable effect) and the per-seed differences. "–" where no seed pairs."""
+    from fbr_nb.pipeline import paired_differences
+    from fbr_nb.stats import paired_stats, format_paired
+    names = list(dict.fromkeys(r["variant"] for r in runs))
+    if base not in names: raise ValueError(f"paired_ci_table: no runs of the base row {base!r}; rows: {names}")
+    rel = [{**r, "method": r["variant"]} for r in runs]
+    md = ["| difference (points) | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
+    for v in (v for v in names if v != base):
+        try: d = paired_differences(rel, v, base, keys)
+        except ValueError: d = {}
+        cells = [f"{format_paired(paired_stats(d[k]['diffs']), digits)} (per seed: "
+                 + ", ".join(f"{x:+.{digits}f}" for x in d[k]["diffs"]) + ")" if k in d else "–" for k in keys]
+        md.append(f"| {v} − {base} | " + " | ".join(cells) + " |")
+    return "\n".join(md)
 
 # %% ../nbs/16_tables.ipynb #3b3f2224
 def measure_overhead(methods=("baseline", "ppc", "fbr"), n_classes: int = 20, size: int = 128, batch: int = 8,
