@@ -7,7 +7,7 @@ STAMP := $(VENV)/.fbr_nb-installed
 # Pins that were seen to install together here (see DEVELOPERS.md / ../shared/notes/stack.md).
 PINS := "nbdev==2.4.14" "fastcore<2" "execnb<0.2" "ghapi<2" "fastai==2.8.7" torch==2.14.1 torchvision==0.29.1
 
-.PHONY: install test test-all demo tables export clean-nbs nbs-outputs docs bench mutate help
+.PHONY: install test test-all demo tables export clean-nbs nbs-outputs docs experiment bench mutate help
 
 help:
 	@echo "make test   - install (once), then run every notebook's tests (nbdev_test) and tests/ (pytest)"
@@ -15,7 +15,8 @@ help:
 	@echo "make test-all - as test, including the cells flagged slow"
 	@echo "make tables - run every paper_tables notebook at its defaults (JOBS=2 at a time; ~1.5 h on 2 cores), then paper_tables/README.md"
 	@echo "make nbs-outputs - execute the method notebooks (nbs/NN*.ipynb) in place, the cells nbdev_test runs, and clean them: committed with outputs"
-	@echo "make docs   - render README + every notebook + every module as HTML into _site/ (offline; open _site/index.html)"
+	@echo "make docs   - render README + every notebook + the executed experiments + every module as HTML into _site/ (offline; open _site/index.html)"
+	@echo "make experiment NAME=table_overhead ARGS='-p size 64' - run one experiment notebook, keep its executed copy in paper_tables/executed/"
 	@echo "make bench  - the benchmarks in bench/ (ratios measured side by side)"
 	@echo "make mutate - mutation score of the method core (mutmut; EVERY=N samples every N-th mutant; not part of CI)"
 
@@ -72,6 +73,12 @@ nbs-outputs: $(STAMP)
 
 docs: $(STAMP)
 	source $(BIN)/activate && python tools/build_docs.py --out _site
+
+# One experiment notebook through papermill; its executed copy (stamped: commit, date, machine, parameters) replaces
+# paper_tables/executed/$(NAME).ipynb when the run succeeds. ARGS: papermill's -p / -y arguments.
+experiment: $(STAMP)
+	@test -n "$(NAME)" || { echo "usage: make experiment NAME=<notebook in nbs/> [ARGS='-p key value']"; exit 1; }
+	source $(BIN)/activate && OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$$(nproc)} python tools/run_experiment.py $(NAME) $(ARGS)
 
 # Mutation testing (mutmut 3, settings in setup.cfg): the notebooks' tests run against the library
 # (tests/test_library_notebooks.py) for each mutant of the method core; writes mutants/score.md.

@@ -1,8 +1,10 @@
-"""`make docs` (tools/build_docs.py): one page per notebook and per exported module, a front page, a sidebar in notebook
-order, and every relative link (and #anchor) of every page resolves. Built into a temporary folder from a subset of the
-notebooks (two method notebooks, one papermill notebook: nbconvert takes ~1 s a page on 2 cores); the subset is enough
-for the links, since the builder treats every notebook alike. `make docs` builds all of them."""
-import re, sys
+"""`make docs` (tools/build_docs.py): one page per notebook, per executed experiment copy and per exported module, a front
+page, a sidebar in notebook order, and every relative link (and #anchor) of every page resolves. Built into a temporary
+folder from a subset of the notebooks (two method notebooks, one papermill notebook and an executed copy of it: nbconvert
+takes ~1 s a page on 2 cores); the subset is enough for the links, since the builder treats every notebook alike. `make
+docs` builds all of them. Offline: no page loads anything from the network, and in headless Chromium (where installed)
+the equations are typeset by the site's own MathJax and every image loads."""
+import re, shutil, subprocess, sys
 from pathlib import Path
 from urllib.parse import unquote
 import pytest
@@ -10,14 +12,22 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import build_docs   # noqa: E402
+import run_experiment   # noqa: E402
 
 SUBSET = [ROOT / "nbs" / n for n in ("06_fb_contrast.ipynb", "00_config.ipynb", "real_msrc.ipynb")]
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    out = tmp_path_factory.mktemp("site")
-    return out, build_docs.build(out, SUBSET)
+    "The subset, and a stamped copy of real_msrc standing in for its executed copy (executed/real_msrc.ipynb)."
+    import nbformat
+    tmp = tmp_path_factory.mktemp("docs")
+    (tmp / "executed").mkdir()
+    nb = run_experiment.stamp(nbformat.read(ROOT / "nbs" / "real_msrc.ipynb", as_version=4), "real_msrc", "ab" * 20, False,
+                              "2026-01-01 00:00 UTC", "test machine")
+    run_experiment.file_copy(nb, "real_msrc", tmp / "executed")
+    out = tmp / "site"
+    return out, build_docs.build(out, SUBSET, executed=[tmp / "executed" / "real_msrc.ipynb"])
 
 
 def _soup(p):
@@ -28,7 +38,7 @@ def _soup(p):
 def test_one_page_per_notebook_and_module(site):
     out, files = site
     names = sorted(p.name for p in out.glob("*.html"))
-    assert names == sorted(["index.html", "00_config.html", "06_fb_contrast.html", "real_msrc.html",
+    assert names == sorted(["index.html", "00_config.html", "06_fb_contrast.html", "real_msrc.html", "executed_real_msrc.html",
                             "module_config.html", "module_fb_contrast.html"]), names
     assert sorted(p.name for p in files) == names
 
@@ -36,7 +46,7 @@ def test_one_page_per_notebook_and_module(site):
 def test_sidebar_in_notebook_order_and_module_cross_links(site):
     out, _ = site
     nav = [a["href"] for a in _soup(out / "index.html").select("nav.fbr-nav a")]
-    assert nav == ["index.html", "00_config.html", "06_fb_contrast.html", "real_msrc.html",
+    assert nav == ["index.html", "00_config.html", "06_fb_contrast.html", "real_msrc.html", "executed_real_msrc.html",
                    "module_config.html", "module_fb_contrast.html"], nav
     page = _soup(out / "06_fb_contrast.html")
     assert page.select_one("p.fbr-module a")["href"] == "module_fb_contrast.html"
@@ -67,3 +77,69 @@ def test_every_relative_link_resolves(site):
 def test_bad_notebook_path_is_one_line_error(tmp_path):
     with pytest.raises(SystemExit, match="no notebook"):
         build_docs.main(["--out", str(tmp_path), str(tmp_path / "missing.ipynb")])
+
+
+def test_experiment_page_links_its_executed_copy(site):
+    out, _ = site
+    hdr = _soup(out / "real_msrc.html").select("p.fbr-module")
+    assert any(a["href"] == "executed_real_msrc.html" and "abababababab" in p.get_text() for p in hdr for a in p.find_all("a")), hdr
+    page = _soup(out / "executed_real_msrc.html")
+    assert any(a["href"] == "real_msrc.html" for a in page.select("main a[href]"))    # the stamp's link to its source
+    assert "test machine" in page.get_text() and "abababababab" in page.get_text()
+
+
+def test_nothing_is_loaded_from_the_network(site):
+    "Every script, stylesheet and image of every page is in the site (MathJax included) or inline: it works offline."
+    out, _ = site
+    assert (out / "mathjax" / "MathJax.js").exists()
+    for page in out.glob("*.html"):
+        soup = _soup(page)
+        refs = [t.get("src") for t in soup.find_all(["script", "img", "iframe"])] + \
+               [t.get("href") for t in soup.find_all("link") if "stylesheet" in (t.get("rel") or [])]
+        remote = [r for r in refs if r and re.match(r"^(https?:)?//", r)]
+        assert not remote, f"{page.name} loads {remote}"
+        local = [r.split("?")[0] for r in refs if r and not r.startswith("data:")]
+        assert all((out / r).exists() for r in local), (page.name, local)
+    assert any("mathjax/MathJax.js" in (t.get("src") or "") for t in _soup(out / "06_fb_contrast.html").find_all("script"))
+
+
+CHROMIUM = next((shutil.which(c) for c in ("chromium", "chromium-browser", "google-chrome") if shutil.which(c)), None)
+PROBE = """<script>window.addEventListener("load", function () {
+  setTimeout(function () {
+    var imgs = Array.prototype.slice.call(document.images);
+    var bad = imgs.filter(function (i) { return !(i.complete && i.naturalWidth > 0); });
+    document.body.setAttribute("data-images", imgs.length);
+    document.body.setAttribute("data-broken", bad.map(function (i) { return i.src.slice(0, 80); }).join(" | ") || "none");
+  }, 0);
+});</script>"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed (Debian: apt-get install chromium): "
+                                             "equations and images not checked in a browser")
+def test_equations_typeset_and_images_load_in_chromium(site, tmp_path):
+    """06_fb_contrast's page in headless Chromium with every host unreachable: MathJax (the site's copy) turns each
+    $...$ of the page into typeset math, none is left raw, none fails; every image has loaded."""
+    out, _ = site
+    page = out / "06_fb_contrast.html"
+    probe = out / "_probe.html"     # beside the page, so that its relative paths (mathjax/) hold
+    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    try:
+        r = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                            "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=60000",
+                            "--run-all-compositor-stages-before-draw", "--dump-dom", probe.as_uri()],
+                           capture_output=True, text=True, timeout=300)
+    finally: probe.unlink()
+    assert r.returncode == 0 and "</html>" in r.stdout, r.stderr[-2000:]
+    from bs4 import BeautifulSoup
+    dom = BeautifulSoup(r.stdout, "html.parser")
+    src = _soup(page)
+    n_math = len(re.findall(r"\$\$.+?\$\$|\$[^$]+\$", " ".join(t.get_text() for t in src.select("main .jp-MarkdownOutput")), re.S))
+    assert n_math >= 10, n_math                                                    # the page has equations to typeset
+    typeset = dom.select("script[type^='math/tex']")                                # MathJax 2 keeps each source here...
+    shown = dom.select(".MathJax, .MathJax_Display, .MathJax_SVG, mjx-container")    # ...and renders it here
+    assert len(typeset) >= n_math and len(shown) >= n_math, (n_math, len(typeset), len(shown))
+    text = " ".join(t.get_text() for t in dom.select("main .jp-MarkdownOutput"))
+    for s in dom.select("main .jp-MarkdownOutput script, main .jp-MarkdownOutput .MathJax_Preview"): text = text.replace(s.get_text(), "")
+    assert "Math Processing Error" not in text and not re.search(r"\$[^$]*\\[a-z]+", text), "raw or failed LaTeX left on the page"
+    body = dom.find("body")
+    assert int(body["data-images"]) >= 1 and body["data-broken"] == "none", (body.get("data-images"), body.get("data-broken"))

@@ -1,10 +1,13 @@
 """Build the documentation site offline: README as the front page, every notebook as an HTML page, every module.
 
 nbconvert's `lab` template renders each page (code, outputs, Markdown, MathJax equations), with a sidebar in notebook
-order: the method notebooks (committed with their outputs, `make nbs-outputs`), then the papermill notebooks (no
-outputs in nbs/). Each notebook page links to the module it exports (`#| default_exp`), shown as highlighted source,
-which links back. Relative links to `.ipynb` files point to their pages; other relative links to the repository's files
-point to those files. Nothing is fetched while building; MathJax is loaded from its CDN by the browser that views a page.
+order: the method notebooks (committed with their outputs, `make nbs-outputs`), the papermill notebooks (no outputs in
+nbs/), then their executed copies with results (paper_tables/executed/, `tools/run_experiment.py`). Each notebook page
+links to the module it exports (`#| default_exp`), shown as highlighted source, which links back; a papermill notebook's
+page links to its executed copy. Relative links to `.ipynb` files point to their pages; other relative links to the
+repository's files point to those files. Nothing is fetched, neither while building nor when a page is viewed: MathJax
+(for the equations) is copied into the site from the jupyter-server-mathjax package (the dev extra), and no page loads
+a script from the network.
 
     python tools/build_docs.py            # -> _site/index.html
     python tools/build_docs.py --out /tmp/site nbs/06_fb_contrast.ipynb
@@ -25,7 +28,18 @@ p.fbr-module {padding: 0.4rem 0.8rem; background: #eef4fb; border-left: 3px soli
 @media (max-width: 50rem) {nav.fbr-nav {position: static; width: auto;} body.jp-Notebook {margin-left: 0 !important;}}
 </style>{% endblock extra_css %}
 {%- block body_header -%}{{ super() }}{{ resources.fbr_nav }}{{ resources.fbr_header }}{%- endblock body_header -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}
+<script type="text/x-mathjax-config">
+MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], webFont: "STIX-Web", imageFont: null, preferredFont: null}});
+</script>
+{{ super() }}
+{%- endblock html_head_js_mathjax -%}
 """
+# MathJax 2.7 as jupyter-server-mathjax ships it (HTML-CSS output, STIX-Web fonts), copied into the site
+MATHJAX_URL = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+EXECUTED = ROOT / "paper_tables" / "executed"
+
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -33,6 +47,16 @@ from execute_nbs import method_notebooks   # noqa: E402  (nbs/NN*.ipynb, in orde
 
 
 def papermill_notebooks(nbs=ROOT / "nbs"): return sorted(p for p in Path(nbs).glob("*.ipynb") if not p.name[0].isdigit())
+
+
+def copy_mathjax(out):
+    "MathJax's files into `out/mathjax/` (once; again when the package's copy changed), so that pages typeset offline."
+    try: import jupyter_server_mathjax
+    except ImportError: sys.exit('error: the docs need jupyter-server-mathjax (MathJax, offline): pip install "fbr_nb[dev]"')
+    src, dest = Path(jupyter_server_mathjax.__file__).parent / "static", Path(out) / "mathjax"
+    if not (dest / "MathJax.js").exists() or (dest / "MathJax.js").read_bytes() != (src / "MathJax.js").read_bytes():
+        shutil.rmtree(dest, ignore_errors=True); shutil.copytree(src, dest)
+    return dest
 
 
 def nb_title(nb, default):
@@ -51,8 +75,8 @@ def nb_module(nb):
 def _nav(pages, current):
     "Sidebar: Home, the method notebooks, the papermill notebooks, the modules; `current` in bold."
     def _li(p): return f'<li><a href="{p["html"]}"{" class=current" if p["html"] == current else ""}>{html.escape(p["label"])}</a></li>'
-    groups = [("Method notebooks", "ol", "method"), ("Papermill notebooks (no outputs)", "ul", "papermill"),
-              ("Modules (fbr_nb/)", "ul", "module")]
+    groups = [("Method notebooks", "ol", "method"), ("Experiment notebooks (papermill sources)", "ul", "papermill"),
+              ("Executed experiments (with results)", "ul", "executed"), ("Modules (fbr_nb/)", "ul", "module")]
     out = [f'<nav class="fbr-nav"><a href="index.html"{" class=current" if current == "index.html" else ""}><b>fbr_nb</b>: home (README)</a>']
     for title, tag, kind in groups:
         items = "".join(_li(p) for p in pages if p["kind"] == kind)
@@ -70,8 +94,9 @@ def _fix_links(page_html, base, out, targets):
         href = a["href"]
         if re.match(r"^([a-z][a-z0-9+.-]*:|#|/)", href, re.I) or not href: continue
         path, frag = (href.split("#", 1) + [""])[:2]
-        name = Path(path).name
-        if name in targets: a["href"] = targets[name] + (f"#{frag}" if frag else "")
+        name, full = Path(path).name, str((base / path).resolve())
+        if full in targets: a["href"] = targets[full] + (f"#{frag}" if frag else "")    # this very file's page
+        elif name in targets: a["href"] = targets[name] + (f"#{frag}" if frag else "")
         elif (base / path).exists(): a["href"] = os.path.relpath(base / path, out) + (f"#{frag}" if frag else "")
     for code in soup.select("main code"):
         if code.find_parent("a") or code.find_parent("pre"): continue
@@ -88,8 +113,9 @@ def _page(exporter, nb, pages, current, header, title, base, out, targets):
     (out / current).write_text(_fix_links(body, base, out, targets), encoding="utf-8")
 
 
-def build(out=ROOT / "_site", notebooks=None, readme=ROOT / "README.md"):
-    "Render `readme` as index.html, `notebooks` (default: all, method first) and their modules into `out`."
+def build(out=ROOT / "_site", notebooks=None, readme=ROOT / "README.md", executed=None):
+    """Render `readme` as index.html, `notebooks` (default: all, method first), their modules and `executed` copies
+    (default: those in paper_tables/executed/ of the notebooks rendered) into `out`, with MathJax beside them."""
     import nbformat
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
@@ -99,8 +125,10 @@ def build(out=ROOT / "_site", notebooks=None, readme=ROOT / "README.md"):
     if out.exists():
         for f in out.glob("*.html"): f.unlink()
     out.mkdir(parents=True, exist_ok=True)
+    copy_mathjax(out)
     exporter = HTMLExporter(template_name="lab", extra_loaders=[DictLoader({"fbr_page.html.j2": TEMPLATE})],
-                            template_file="fbr_page.html.j2", exclude_input_prompt=True, exclude_output_prompt=True)
+                            template_file="fbr_page.html.j2", exclude_input_prompt=True, exclude_output_prompt=True,
+                            mathjax_url=MATHJAX_URL)
     nbs = [(p, nbformat.read(p, as_version=4)) for p in notebooks]
     pages, targets = [], {}
     for p, nb in nbs:
@@ -108,7 +136,16 @@ def build(out=ROOT / "_site", notebooks=None, readme=ROOT / "README.md"):
         kind = "method" if p.name[0].isdigit() else "papermill"
         pages.append(dict(kind=kind, html=p.stem + ".html", label=p.stem if kind == "papermill" else f"{p.stem}: {nb_title(nb, '')}",
                           src=p, nb=nb, module=mod))
-        targets[p.name] = targets[p.stem] = p.stem + ".html"
+        targets[p.name] = targets[p.stem] = targets[str(p)] = p.stem + ".html"
+    stems = {p.stem for p in notebooks}
+    executed = [Path(p).resolve() for p in executed] if executed is not None else \
+        sorted(p for p in EXECUTED.glob("*.ipynb") if p.stem in stems)
+    for p in executed:
+        nb = nbformat.read(p, as_version=4)
+        pages.append(dict(kind="executed", html=f"executed_{p.stem}.html", label=p.stem, src=p, nb=nb, module=None,
+                          stamp=nb.metadata.get("fbr_nb", {})))
+        targets[str(p)] = f"executed_{p.stem}.html"
+    runs = {pg["src"].stem: pg for pg in pages if pg["kind"] == "executed"}
     for pg in list(pages):
         if pg["module"] and (ROOT / "fbr_nb" / f"{pg['module']}.py").exists():
             m = pg["module"]
@@ -127,9 +164,18 @@ def build(out=ROOT / "_site", notebooks=None, readme=ROOT / "README.md"):
         else:
             hdr = "" if not pg["module"] else (f'<p class="fbr-module">Exports <a href="module_{pg["module"]}.html">'
                                                f'<code>fbr_nb.{pg["module"]}</code></a> (<code>fbr_nb/{pg["module"]}.py</code>).</p>')
-            if pg["kind"] == "papermill":
-                hdr += ('<p class="fbr-module">A papermill notebook: shown without outputs; its executed copy and results '
-                        'go where its results go (<code>paper_tables/results/</code>, <code>runs/</code>).</p>')
+            if pg["kind"] == "papermill" and (run := runs.get(pg["src"].stem)):
+                st = run["stamp"]
+                hdr += (f'<p class="fbr-module">An experiment notebook, shown here as papermill runs it (no outputs). Its latest '
+                        f'executed copy, with the results: <a href="{run["html"]}">{html.escape(run["label"])}, executed</a> '
+                        f'(commit <code>{html.escape(str(st.get("commit") or "unknown")[:12])}</code>, {html.escape(str(st.get("date", "")))}).</p>')
+            elif pg["kind"] == "papermill":
+                hdr += ('<p class="fbr-module">An experiment notebook, shown here as papermill runs it (no outputs); no executed '
+                        f'copy is kept yet (<code>python tools/run_experiment.py {html.escape(pg["src"].stem)}</code> makes one).</p>')
+            elif pg["kind"] == "executed":
+                src = f'<a href="{pg["src"].stem}.html">{html.escape(pg["label"])}</a>' if pg["src"].stem in stems else html.escape(pg["label"])
+                hdr = (f'<p class="fbr-module">The executed copy of {src} '
+                       f'(<code>paper_tables/executed/{html.escape(pg["src"].name)}</code>), with its outputs as they ran.</p>')
             _page(exporter, pg["nb"], pages, pg["html"], hdr, pg["label"], pg["src"].parent, out, targets)
     readme_nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(Path(readme).read_text())])
     _page(exporter, readme_nb, pages, "index.html", "", "fbr_nb", Path(readme).parent, out, targets)
