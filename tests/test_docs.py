@@ -86,6 +86,11 @@ def test_experiment_page_links_its_executed_copy(site):
     page = _soup(out / "executed_real_msrc.html")
     assert any(a["href"] == "real_msrc.html" for a in page.select("main a[href]"))    # the stamp's link to its source
     assert "test machine" in page.get_text() and "abababababab" in page.get_text()
+    assert [a["href"] for a in page.select("p.fbr-module a")] == ["real_msrc.html"]
+    fixed = build_docs._fix_links('<main><code>paper_tables/executed/table_overhead.ipynb</code> <code>nbs/table_overhead.ipynb</code>'
+                                  '</main>', ROOT, out, {str(ROOT / "paper_tables/executed/table_overhead.ipynb"): "e.html",
+                                                         "table_overhead.ipynb": "s.html"})
+    assert 'href="e.html"><code>paper_tables' in fixed and 'href="s.html"><code>nbs/' in fixed, fixed   # each its own page
 
 
 def test_nothing_is_loaded_from_the_network(site):

@@ -101,7 +101,8 @@ def _fix_links(page_html, base, out, targets):
     for code in soup.select("main code"):
         if code.find_parent("a") or code.find_parent("pre"): continue
         key = code.get_text().strip()
-        key = Path(key).name if key.endswith(".ipynb") else key
+        if key.endswith(".ipynb"):   # a path from the repository's root names that very file, else its name a page
+            key = full if (full := str((ROOT / key).resolve())) in targets else Path(key).name
         if key in targets:
             link = soup.new_tag("a", href=targets[key]); code.wrap(link)
     return str(soup)
@@ -175,7 +176,7 @@ def build(out=ROOT / "_site", notebooks=None, readme=ROOT / "README.md", execute
             elif pg["kind"] == "executed":
                 src = f'<a href="{pg["src"].stem}.html">{html.escape(pg["label"])}</a>' if pg["src"].stem in stems else html.escape(pg["label"])
                 hdr = (f'<p class="fbr-module">The executed copy of {src} '
-                       f'(<code>paper_tables/executed/{html.escape(pg["src"].name)}</code>), with its outputs as they ran.</p>')
+                       f'(paper_tables/executed/{html.escape(pg["src"].name)}), with its outputs as they ran.</p>')
             _page(exporter, pg["nb"], pages, pg["html"], hdr, pg["label"], pg["src"].parent, out, targets)
     readme_nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(Path(readme).read_text())])
     _page(exporter, readme_nb, pages, "index.html", "", "fbr_nb", Path(readme).parent, out, targets)
