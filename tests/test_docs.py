@@ -26,8 +26,10 @@ def site(tmp_path_factory):
     nb = run_experiment.stamp(nbformat.read(ROOT / "nbs" / "real_msrc.ipynb", as_version=4), "real_msrc", "ab" * 20, False,
                               "2026-01-01 00:00 UTC", "test machine")
     run_experiment.file_copy(nb, "real_msrc", tmp / "executed")
+    guide = tmp / "guide.md"
+    guide.write_text("# A guide page\n\nThe FB loss is in `06_fb_contrast`; $e^{x}$ is an equation.\n")
     out = tmp / "site"
-    return out, build_docs.build(out, SUBSET, executed=[tmp / "executed" / "real_msrc.ipynb"])
+    return out, build_docs.build(out, SUBSET, executed=[tmp / "executed" / "real_msrc.ipynb"], guides=[guide])
 
 
 def _soup(p):
@@ -38,7 +40,7 @@ def _soup(p):
 def test_one_page_per_notebook_and_module(site):
     out, files = site
     names = sorted(p.name for p in out.glob("*.html"))
-    assert names == sorted(["index.html", "00_config.html", "06_fb_contrast.html", "real_msrc.html", "executed_real_msrc.html",
+    assert names == sorted(["index.html", "docs_guide.html", "00_config.html", "06_fb_contrast.html", "real_msrc.html", "executed_real_msrc.html",
                             "module_config.html", "module_fb_contrast.html"]), names
     assert sorted(p.name for p in files) == names
 
@@ -46,7 +48,7 @@ def test_one_page_per_notebook_and_module(site):
 def test_sidebar_in_notebook_order_and_module_cross_links(site):
     out, _ = site
     nav = [a["href"] for a in _soup(out / "index.html").select("nav.fbr-nav a")]
-    assert nav == ["index.html", "00_config.html", "06_fb_contrast.html", "real_msrc.html", "executed_real_msrc.html",
+    assert nav == ["index.html", "docs_guide.html", "00_config.html", "06_fb_contrast.html", "real_msrc.html", "executed_real_msrc.html",
                    "module_config.html", "module_fb_contrast.html"], nav
     page = _soup(out / "06_fb_contrast.html")
     assert page.select_one("p.fbr-module a")["href"] == "module_fb_contrast.html"
@@ -55,6 +57,14 @@ def test_sidebar_in_notebook_order_and_module_cross_links(site):
     back = _soup(out / "module_fb_contrast.html")
     assert any(a["href"] == "06_fb_contrast.html" for a in back.select("main a[href]"))
     assert "def fb_loss" in back.get_text() or "def " in back.get_text()
+
+
+def test_guide_pages(site):
+    "A docs/*.md guide is a page of its own in the sidebar, titled by its heading, its code names linked to their pages."
+    out, _ = site
+    page = _soup(out / "docs_guide.html")
+    assert page.select_one("nav.fbr-nav a.current").get_text() == "A guide page"
+    assert any(a["href"] == "06_fb_contrast.html" for a in page.select("main a[href]"))
 
 
 def test_every_relative_link_resolves(site):

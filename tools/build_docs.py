@@ -1,4 +1,5 @@
-"""Build the documentation site offline: README as the front page, every notebook as an HTML page, every module.
+"""Build the documentation site offline: README as the front page, the guides (docs/*.md), every notebook as an HTML
+page, every module.
 
 nbconvert's `lab` template renders each page (code, outputs, Markdown, MathJax equations), with a sidebar in notebook
 order: the method notebooks (committed with their outputs, `make nbs-outputs`), the papermill notebooks (no outputs in
@@ -73,9 +74,9 @@ def nb_module(nb):
 
 
 def _nav(pages, current):
-    "Sidebar: Home, the method notebooks, the papermill notebooks, the modules; `current` in bold."
+    "Sidebar: Home, the guides (docs/*.md), the method notebooks, the papermill notebooks, the modules; `current` in bold."
     def _li(p): return f'<li><a href="{p["html"]}"{" class=current" if p["html"] == current else ""}>{html.escape(p["label"])}</a></li>'
-    groups = [("Method notebooks", "ol", "method"), ("Experiment notebooks (papermill sources)", "ul", "papermill"),
+    groups = [("Guides", "ul", "guide"), ("Method notebooks", "ol", "method"), ("Experiment notebooks (papermill sources)", "ul", "papermill"),
               ("Executed experiments (with results)", "ul", "executed"), ("Modules (fbr_nb/)", "ul", "module")]
     out = [f'<nav class="fbr-nav"><a href="index.html"{" class=current" if current == "index.html" else ""}><b>fbr_nb</b>: home (README)</a>']
     for title, tag, kind in groups:
@@ -114,9 +115,10 @@ def _page(exporter, nb, pages, current, header, title, base, out, targets):
     (out / current).write_text(_fix_links(body, base, out, targets), encoding="utf-8")
 
 
-def build(out=ROOT / "_site", notebooks=None, readme=ROOT / "README.md", executed=None):
-    """Render `readme` as index.html, `notebooks` (default: all, method first), their modules and `executed` copies
-    (default: those in paper_tables/executed/ of the notebooks rendered) into `out`, with MathJax beside them."""
+def build(out=ROOT / "_site", notebooks=None, readme=ROOT / "README.md", executed=None, guides=None):
+    """Render `readme` as index.html, the `guides` (Markdown pages, default docs/*.md) as `docs_NAME.html`, `notebooks`
+    (default: all, method first), their modules and `executed` copies (default: those in paper_tables/executed/ of the
+    notebooks rendered) into `out`, with MathJax beside them."""
     import nbformat
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
@@ -132,6 +134,13 @@ def build(out=ROOT / "_site", notebooks=None, readme=ROOT / "README.md", execute
                             mathjax_url=MATHJAX_URL)
     nbs = [(p, nbformat.read(p, as_version=4)) for p in notebooks]
     pages, targets = [], {}
+    guides = [Path(p).resolve() for p in guides] if guides is not None else sorted((ROOT / "docs").glob("*.md"))
+    for p in guides:
+        text = p.read_text(encoding="utf-8")
+        title = m.group(1).strip() if (m := re.search(r"^#\s+(.+)$", text, re.M)) else p.stem
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(text)])
+        pages.append(dict(kind="guide", html=f"docs_{p.stem}.html", label=title, src=p, nb=nb, module=None))
+        targets[str(p)] = f"docs_{p.stem}.html"
     for p, nb in nbs:
         mod = nb_module(nb)
         kind = "method" if p.name[0].isdigit() else "papermill"
