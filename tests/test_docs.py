@@ -27,7 +27,8 @@ def site(tmp_path_factory):
                               "2026-01-01 00:00 UTC", "test machine")
     run_experiment.file_copy(nb, "real_msrc", tmp / "executed")
     guide = tmp / "guide.md"
-    guide.write_text("# A guide page\n\nThe FB loss is in `06_fb_contrast`; $e^{x}$ is an equation.\n")
+    guide.write_text("# A guide page\n\nThe FB loss is in `06_fb_contrast`; $e^{x}$ is an equation.\n\n![a picture](pic.svg)\n")
+    (tmp / "pic.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>')
     out = tmp / "site"
     return out, build_docs.build(out, SUBSET, executed=[tmp / "executed" / "real_msrc.ipynb"], guides=[guide])
 
@@ -81,6 +82,10 @@ def test_every_relative_link_resolves(site):
             ts = _soup(target) if frag and target.suffix == ".html" else None   # the raw or the decoded id, as browsers do
             if ts is not None and not (ts.find(id=frag) or ts.find(id=unquote(frag))):
                 bad.append(f"{page.name}: {href} (no such anchor)")
+        for img in _soup(page).find_all("img", src=True):
+            if img["src"].startswith("data:"): continue
+            n += 1
+            if not (page.parent / unquote(img["src"])).resolve().exists(): bad.append(f"{page.name}: img {img['src']}")
     assert n > 20 and not bad, bad[:20]
 
 

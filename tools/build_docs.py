@@ -99,6 +99,10 @@ def _fix_links(page_html, base, out, targets):
         if full in targets: a["href"] = targets[full] + (f"#{frag}" if frag else "")    # this very file's page
         elif name in targets: a["href"] = targets[name] + (f"#{frag}" if frag else "")
         elif (base / path).exists(): a["href"] = os.path.relpath(base / path, out) + (f"#{frag}" if frag else "")
+    for img in soup.find_all("img", src=True):   # a picture in the repository (docs/fbr_method.svg): relative to the page
+        src = img["src"]
+        if not re.match(r"^([a-z][a-z0-9+.-]*:|/)", src, re.I) and (base / src).exists():
+            img["src"] = os.path.relpath(base / src, out)
     for code in soup.select("main code"):
         if code.find_parent("a") or code.find_parent("pre"): continue
         key = code.get_text().strip()
