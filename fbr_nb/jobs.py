@@ -131,7 +131,9 @@ def component_jobs(variants: list, seeds: list, **train_kw) -> list[dict]:
 def paired_summary(rows: list, key: str, base: str = "baseline", scale: float = 100.0) -> dict:
     """`rows`: dicts with `variant`, `seed` and a number under `key` (a dotted path such as "train.seed_miou").
     Per variant: `n`, `mean`, `std` (ddof 1; 0 for one run) of `scale * value`, and the paired differences against
-    `base` over the seeds both have: `diffs` {seed: difference}, `diff_mean`, `diff_std`."""
+    `base` over the seeds both have: `diffs` {seed: difference}, `diff_mean`, `diff_std`, and `diff_ci`, the project's one
+    format for a paired comparison (`fbr_nb.stats.format_paired`: mean, 95 % interval, n, smallest detectable effect)."""
+    from fbr_nb.stats import paired_stats, format_paired
     import numpy as np
     def get(r):
         v = r
@@ -148,41 +150,10 @@ def paired_summary(rows: list, key: str, base: str = "baseline", scale: float = 
         d = dict(n=len(a), mean=float(np.mean(a)), std=sd(a))
         if name != base and base in vals:
             diffs = {s: v - vals[base][s] for s, v in sorted(by_seed.items()) if s in vals[base]}
-            if diffs: d.update(diffs=diffs, diff_mean=float(np.mean(list(diffs.values()))), diff_std=sd(list(diffs.values())))
+            if diffs: d.update(diffs=diffs, diff_mean=float(np.mean(list(diffs.values()))), diff_std=sd(list(diffs.values())),
+                               diff_ci=format_paired(paired_stats(diffs)))
         out[name] = d
     return out
 
 # %% auto #0
-__all__ = ['append_jsonl', 'read_jsonl', 'run_jobs', 'probe_job', 'subset', 'variant_job', 'component_jobs', 'paired_summary',
-           'msrc_job', 'load_kept_cams']
-
-# %% ../nbs/16a_jobs.ipynb #7d2d8fd1
-def msrc_job(method: str, seed: int, data_root=None, out_dir=None, keep: bool = False, n_train: int | None = None,
-             n_val: int | None = None, scales=(1.0, 0.5, 1.5), crf: bool = True, **train_kw) -> dict:
-    """One run of `real_msrc` for `run_jobs`: train `method` with `seed` on MSRC's training photos (`n_train` of them,
-    evenly spread, or all), score the seeds on the val photos (`n_val`, or all) with the co-occurrence share. With
-    `out_dir` and the CRF on, the pseudo masks go to `out_dir/pseudo_<method>_s<seed>`; with `keep`, the model goes to
-    `out_dir/model_<method>_s<seed>.pth` and the val CAMs of each photo's classes to `out_dir/cams_<method>_s<seed>.npz`."""
-    import numpy as np
-    from fbr_nb.data import msrc_dataset, stuff_companions, WithBGKind
-    from fbr_nb.pipeline import run_method
-    if keep and out_dir is None: raise ValueError("msrc_job: keep=True needs out_dir (where the model and CAMs go)")
-    out = None if out_dir is None else Path(out_dir)
-    if out is not None: out.mkdir(parents=True, exist_ok=True)
-    tr, va = subset(msrc_dataset(data_root, "train"), n_train), subset(msrc_dataset(data_root, "val"), n_val)
-    va_eval = WithBGKind(va, stuff_companions(tr))
-    tag = f"{method}_s{seed}"
-    r = run_method(tr, va, method, seed, eval_ds=va_eval, scales=tuple(scales), crf=crf, keep_cams=keep,
-                   pseudo_dir=out / f"pseudo_{tag}" if out is not None and crf else None,
-                   ckpt_path=out / f"model_{tag}.pth" if keep else None, **{"progress": False, **train_kw})
-    if keep:
-        cams = r.pop("cams"); r.pop("model")
-        kept = {f"{i}_{c}": cams[i][c] for i in range(len(va)) for c in np.flatnonzero(va[i]["labels"])}
-        np.savez_compressed(out / f"cams_{tag}.npz", **kept)
-        r.update(model_path=str(out / f"model_{tag}.pth"), cams_path=str(out / f"cams_{tag}.npz"))
-    return r
-
-def load_kept_cams(path) -> dict:
-    "The CAMs `msrc_job(keep=True)` saved: {(image index, class index): (H, W) float16 array}."
-    import numpy as np
-    with np.load(path) as z: return {tuple(int(p) for p in k.split("_")): z[k] for k in z.files}
+__all__ = ['append_jsonl', 'read_jsonl', 'run_jobs', 'probe_job', 'subset', 'variant_job', 'component_jobs', 'paired_summary']
