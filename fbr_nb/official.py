@@ -193,6 +193,7 @@ COMPONENT_VARIANTS = {   # name: (method preset of notebook 12, FBRConfig overri
     "fbr_paper": ("fbr", {}),                                      # FBRConfig(): the paper's text
     "fbr_code": ("fbr", dict(OFFICIAL_CODE)),                      # FBRConfig.official_code(): the EPS/PPC public code's objective
     "fbr_amn": ("fbr", dict(OFFICIAL_AMN)),                        # FBRConfig.official_amn(): the AMN public code's (cosine term only trains)
+    "fbr_code_1view": ("fbr", {**OFFICIAL_CODE, "view2_scale": 0.0}),   # the EPS/PPC public code's objective on one view
     "fb_only": ("fbr", {**_NO_TERMS, "use_fb": True}),             # the paper's FB term, with gradient (w 0.1), alone
     "if_only": ("fbr", {**OFFICIAL_CODE, **_NO_TERMS, "use_if": True}),       # the code's IF term (w 0.1), alone
     "aux_only": ("fbr", {**OFFICIAL_CODE, **_NO_TERMS, "use_aux": True}),     # the code's auxiliary BG term (w 0.1), alone
