@@ -183,7 +183,7 @@ def cli_main(check=None):
 @cli_main(check_train_args)
 def train_cli(data: Param("dataset: synthetic, msrc or voc", str) = "synthetic",
               root: Param("dataset root (default: the dataset's own)", str) = None,
-              method: Param("baseline, ppc, fbr, seam or seam_fbr", str) = "fbr",
+              method: Param("baseline, ppc, fbr, fbr_code (EPS/PPC public code), fbr_amn (AMN public code), seam or seam_fbr", str) = "fbr",
               epochs: Param("training epochs", int) = 5,
               size: Param("training crop size", int) = 128,
               bs: Param("batch size", int) = 8,

@@ -8,8 +8,8 @@ from dataclasses import dataclass, asdict, fields, replace
 from typing import Literal, Optional
 
 # %% auto #0
-__all__ = ['QueryMode', 'IFSampling', 'BGMode', 'OFFICIAL_CODE', 'FBRConfig', 'repo_root', 'shared_data_dir', 'atomic_open',
-           'cache_dir']
+__all__ = ['QueryMode', 'IFSampling', 'BGMode', 'OFFICIAL_CODE', 'OFFICIAL_AMN', 'FBRConfig', 'repo_root', 'shared_data_dir',
+           'atomic_open', 'cache_dir']
 
 # %% ../nbs/00_config.ipynb #acd4e66d
 QueryMode = Literal["adaptive", "naive", "hard", "official"]
@@ -19,15 +19,15 @@ BGMode = Literal["nroi", "pixel", "prototype"]
 _CHOICES = {"query_mode": ("adaptive", "naive", "hard", "official"), "if_sampling": ("active", "hard", "uniform"),
             "bg_mode": ("nroi", "pixel", "prototype"), "kmeans_init": ("k-means++", "random")}
 _UNIT = ("query_thresh", "bg_thresh", "tap_thresh", "pseudo_bg_score", "hard_query_frac", "proto_topk_frac")
-_POS_INT = ("feat_dim", "n_clusters", "bank_size", "n_negatives", "kmeans_iters", "max_queries")
+_POS_INT = ("feat_dim", "n_clusters", "bank_size", "n_negatives", "kmeans_iters")
 _POS_FLOAT = ("tau_fb", "tau_if", "tau_graph")
 _NONNEG_FLOAT = ("w_fb", "w_if", "w_aux", "kmeans_tol")
 # the authors' public code (notebook 09a): its fields join the same tables
 _CHOICES.update(fb_sim_axis=("embedding", "samples"), if_class_mean=("queried", "pseudo"), nroi_bg=("cam_sum", "pseudo"),
-                aux_label=("minmax", "max"), bg_predictor=("paper", "code"))
+                aux_label=("minmax", "max"), bg_predictor=("paper", "code"), contrast_resize=("paper", "code"))
 _UNIT += ("query_pct", "query_cam_floor", "query_entropy_q")
 _NONNEG_FLOAT += ("w_fgbg_cos",)
-_BOOL = ("fb_grad", "if_neg_grad")
+_BOOL = ("fb_grad", "if_neg_grad", "if_grad", "proto_label_mask")
 
 @dataclass
 class FBRConfig:
@@ -46,7 +46,7 @@ class FBRConfig:
     query_thresh: float = 0.4      # delta of Eq. 4
     query_mode: QueryMode = "adaptive"  # Table XI: "naive" (all region pixels), "hard" (lowest-CAM part), "adaptive"
     hard_query_frac: float = 0.5   # share of the region kept by query_mode="hard"
-    max_queries: int = 1024        # queries kept per class and batch
+    max_queries: Optional[int] = 1024  # queries kept per class and batch (None: all; the public code has no cap)
     proto_topk_frac: float = 1 / 16  # top-k of Eq. 3 as a share of h*w
     detach_prototypes: bool = True
     pseudo_bg_score: float = 0.1   # background score for the seed that defines FG regions
@@ -78,7 +78,11 @@ class FBRConfig:
     query_entropy_q: float = 0.1   # query_mode="official": unsure pixels count if their entropy exceeds this quantile of the image
     nroi_bg: str = "cam_sum"       # "pseudo": NROI pixels are the seed's background (every FG CAM < pseudo_bg_score)
     aux_label: str = "minmax"      # "max": auxiliary BG label from max-normalised raw CAMs, at the feature map's size
-    bg_predictor: str = "paper"    # "code": frozen BN on the BG head's pre-ReLU output -> ReLU -> dropout -> conv without bias
+    bg_predictor: str = "paper"    # "code": BN (statistics and scale/shift frozen) on the BG head's pre-ReLU output -> ReLU -> dropout -> conv without bias
+    proto_label_mask: bool = True  # False: each class's top-k over the batch's CAMs *not* multiplied by the labels (the public code)
+    contrast_resize: str = "paper"  # "code": CAMs and embeddings resized to contrast_size with align_corners=True *before* the min-max
+    view2_scale: float = 0.0       # > 0: every FBR term averaged with a second view, the crop resized by this factor (the code: 128/448)
+    if_grad: bool = True           # False: the IF term is computed but detached, a logged constant (the AMN-based public code)
 
     def __post_init__(self): self.validate()
 
@@ -103,6 +107,11 @@ class FBRConfig:
         for n, ok in _CHOICES.items():
             if getattr(self, n) not in ok:
                 raise ValueError(f"FBRConfig.{n} must be one of {ok}, got {getattr(self, n)!r}")
+        if self.max_queries is not None and (isinstance(self.max_queries, bool) or not isinstance(self.max_queries, int)
+                                             or self.max_queries < 1):
+            raise ValueError(f"FBRConfig.max_queries must be None or a positive integer, got {self.max_queries!r}")
+        if not isinstance(self.view2_scale, (int, float)) or isinstance(self.view2_scale, bool) or not 0 <= self.view2_scale < 1:
+            raise ValueError(f"FBRConfig.view2_scale must lie in [0, 1) (0: one view), got {self.view2_scale!r}")
         if self.contrast_size is not None and (not isinstance(self.contrast_size, int) or self.contrast_size < 1):
             raise ValueError(f"FBRConfig.contrast_size must be None or a positive integer, got {self.contrast_size!r}")
         if self.proto_topk_frac == 0: raise ValueError("FBRConfig.proto_topk_frac must be > 0")
@@ -139,10 +148,21 @@ class FBRConfig:
         "The FBR objective of the authors' public code, term by term (notebook 09a lists each difference)."
         return cls(**{**OFFICIAL_CODE, **kw})
 
+    @classmethod
+    def official_amn(cls, **kw) -> "FBRConfig":
+        "The FBR objective of the public AMN-based code (notebook 09a): IF and FB without gradient, the FG/BG cosine term trains."
+        return cls(**{**OFFICIAL_AMN, **kw})
+
 # the public code's values where they differ from the paper's text (notebook 09a gives the source of each)
 OFFICIAL_CODE = dict(w_fb=0.01, w_if=0.1, w_aux=0.1, tau_if=0.5, contrast_size=16,
                      fb_grad=False, fb_sim_axis="samples", w_fgbg_cos=0.1, if_neg_grad=False, if_class_mean="pseudo",
-                     query_mode="official", nroi_bg="pseudo", aux_label="max", bg_predictor="code")
+                     query_mode="official", nroi_bg="pseudo", aux_label="max", bg_predictor="code",
+                     proto_label_mask=False, contrast_resize="code", view2_scale=128 / 448, max_queries=None)
+# the AMN-based public code (its AMN/ folder; notebook 09a): both contrast terms without gradient, no auxiliary BG
+# term, one view, its own constants; the rest as the EPS/PPC-based code (inert there: nothing of it trains)
+OFFICIAL_AMN = {**{k: v for k, v in OFFICIAL_CODE.items() if k != "view2_scale"},
+                **dict(if_grad=False, use_aux=False, w_fb=0.05, w_if=0.1, query_pct=0.4, query_entropy_q=0.25,
+                       proto_topk_frac=1 / 32, bank_size=100_000)}
 
 # %% ../nbs/00_config.ipynb #80bbbe91
 import os

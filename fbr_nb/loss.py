@@ -16,7 +16,7 @@ from .bank import NROIBank
 from .fb_contrast import fb_loss, fb_loss_fixed, fb_loss_bg_prototype, aux_bg_loss, zero_loss
 from .if_contrast import if_loss, if_loss_fixed
 from .official import (fb_term, official_query_mask, official_bg_masks, BGPredictorCode, bg_pre_relu, bg_hidden, fgbg_cosine,
-                             rescale_class_mean, aux_term)
+                             rescale_class_mean, aux_term, contrast_cams, official_proto_cams)
 from contextlib import contextmanager
 from torch.utils._python_dispatch import TorchDispatchMode
 from .nroi import device_path, _DEVICE_PATH
@@ -68,6 +68,7 @@ class FBRLoss(nn.Module):
         self.bg_head = None if cfg.single_head else ProjectionHead(in_channels, cfg.feat_dim)
         self.bg_predictor = BGPredictor(cfg.feat_dim) if cfg.bg_predictor == "paper" else BGPredictorCode(cfg.feat_dim)
         self.bank = NROIBank(cfg.bank_size, cfg.feat_dim)
+        self.bank2 = NROIBank(cfg.bank_size, cfg.feat_dim) if cfg.view2_scale else None   # the second view's (09a)
 
     @property
     def uses_fixed_shapes(self) -> bool:
@@ -87,33 +88,40 @@ class FBRLoss(nn.Module):
             raise ValueError(f"labels must be (B={B}, C={self.n_classes}) multi-hot, got {tuple(labels.shape)}")
 
     def forward(self, feats: torch.Tensor, cams: torch.Tensor, labels: torch.Tensor,
-                generator: torch.Generator | None = None, log: bool = True) -> dict:
+                generator: torch.Generator | None = None, log: bool = True, view: int = 0) -> dict:
         """The terms of one step. The heads run in the caller's precision (bf16 under autocast); the rest (similarities,
-        K-means, softmaxes, BCE) in fp32 with autocast off. `log=False` leaves out `out["log"]` (its one host read)."""
+        K-means, softmaxes, BCE) in fp32 with autocast off. `log=False` leaves out `out["log"]` (its one host read).
+        `view=1`: the second view of `cfg.view2_scale` (its own NROI bank, `bank2`)."""
         self._check(feats, cams, labels)
+        if view not in (0, 1) or (view == 1 and self.bank2 is None):
+            raise ValueError(f"view must be 0, or 1 with FBRConfig.view2_scale > 0; got view={view!r}, view2_scale={self.cfg.view2_scale}")
         cfg = self.cfg
         emb_f = self.fg_head(feats)
         emb_b = emb_f if self.bg_head is None else self.bg_head(feats)
         bg_in = emb_b if cfg.bg_predictor == "paper" else bg_pre_relu(self, feats)    # BG predictor input (09a)
         with torch.autocast(feats.device.type, enabled=False):
-            out = self._objective(feats, emb_f.float(), emb_b.float(), bg_in.float(), cams, labels, generator)
+            out = self._objective(feats, emb_f.float(), emb_b.float(), bg_in.float(), cams, labels, generator,
+                                  self.bank if view == 0 else self.bank2)
         if log: out["log"] = log_values(out)   # plain numbers of every term and count, for logging
         return out
 
-    def _objective(self, feats, emb_f, emb_b, bg_in, cams, labels, generator) -> dict:
+    def _objective(self, feats, emb_f, emb_b, bg_in, cams, labels, generator, bank) -> dict:
         cfg = self.cfg
         labels = (labels > 0).to(emb_f.dtype)
         fgbg = fgbg_cosine(emb_f, bg_hidden(self.bg_predictor, bg_in)) if cfg.w_fgbg_cos else None
-        ncam = normalize_cams(cams.detach().float(), labels)
         size = (cfg.contrast_size,) * 2 if cfg.contrast_size else tuple(feats.shape[-2:])
+        ac = cfg.contrast_resize == "code"                            # the public code resizes with align_corners=True (09a)
         if tuple(emb_f.shape[-2:]) != size:
-            emb_f = F.interpolate(emb_f, size=size, mode="bilinear", align_corners=False)
-            emb_b = emb_f if self.bg_head is None else F.interpolate(emb_b, size=size, mode="bilinear", align_corners=False)
-        if tuple(ncam.shape[-2:]) != size:
-            ncam = F.interpolate(ncam, size=size, mode="bilinear", align_corners=False)
-        # seed, prototypes, queries
+            emb_f = F.interpolate(emb_f, size=size, mode="bilinear", align_corners=ac)
+            emb_b = emb_f if self.bg_head is None else F.interpolate(emb_b, size=size, mode="bilinear", align_corners=ac)
+        ncam_all = contrast_cams(cams, size, cfg.contrast_resize)      # normalised, at the contrast size, not label-masked
+        ncam = ncam_all * labels[..., None, None]
+        # seed, prototypes (the public code's: top-k over the unmasked CAMs, 09a), queries
         seed = pseudo_label(ncam, labels, cfg.pseudo_bg_score)
-        protos, present = class_prototypes(emb_f, ncam, labels, topk_frac=cfg.proto_topk_frac, detach=cfg.detach_prototypes)
+        pcam, plab = (ncam, labels) if cfg.proto_label_mask else (official_proto_cams(ncam_all, seed, labels), torch.ones_like(labels))
+        protos, _ = class_prototypes(emb_f, pcam, plab, topk_frac=cfg.proto_topk_frac, detach=cfg.detach_prototypes)
+        present = labels.any(0)
+        protos = protos * present[:, None].to(protos.dtype)
         qm = (official_query_mask(ncam, labels, seed, cfg.query_pct, cfg.query_cam_floor, cfg.query_entropy_q,
                                   cfg.pseudo_bg_score) if cfg.query_mode == "official" else
               query_mask(ncam, labels, seed, cfg.query_thresh, cfg.query_mode, cfg.hard_query_frac))
@@ -123,20 +131,21 @@ class FBRLoss(nn.Module):
         zero = zero_loss(emb_f, emb_b)
         fixed = self.uses_fixed_shapes
         terms = self._fixed_terms if fixed else self._reference_terms
-        n_q, n_bg_vec = terms(out, zero, emb_f, emb_b, qm, protos, present, seed, labels, nroi_px, generator)
+        n_q, n_bg_vec = terms(out, zero, emb_f, emb_b, qm, protos, present, seed, labels, nroi_px, generator, bank)
+        if not cfg.if_grad: out["if"] = out["if"].detach() + zero     # the AMN-based public code: IF is a logged constant (09a)
         # auxiliary BG segmentation
         out["aux"] = aux_term(self.bg_predictor, bg_in, bg, cams, labels, cfg.aux_label, cfg.bg_thresh) if cfg.use_aux else zero
         if fgbg is not None: out["fgbg_cos"] = fgbg                                   # the public code's extra term (09a)
         out["total"] = cfg.w_fb * out["fb"] + cfg.w_if * out["if"] + cfg.w_aux * out["aux"] + cfg.w_fgbg_cos * (zero if fgbg is None else fgbg)
         if fixed:   # counts as 0-d tensors: reading them would wait for the device
-            out.update(n_queries=n_q, n_bg_vectors=n_bg_vec, bank_len=self.bank.count.clone(), bg_share=bg.float().mean(),
+            out.update(n_queries=n_q, n_bg_vectors=n_bg_vec, bank_len=bank.count.clone(), bg_share=bg.float().mean(),
                        n_classes_present=present.sum())
         else:
-            out.update(n_queries=n_q, n_bg_vectors=n_bg_vec, bank_len=len(self.bank), bg_share=float(bg.float().mean()),
+            out.update(n_queries=n_q, n_bg_vectors=n_bg_vec, bank_len=len(bank), bg_share=float(bg.float().mean()),
                        n_classes_present=int(present.sum()))
         return out
 
-    def _fixed_terms(self, out, zero, emb_f, emb_b, qm, protos, present, seed, labels, nroi_px, generator):
+    def _fixed_terms(self, out, zero, emb_f, emb_b, qm, protos, present, seed, labels, nroi_px, generator, bank):
         "FB and IF with fixed shapes (one row per pixel, validity masks, draws on the device): no host round trip."
         cfg = self.cfg
         q, q_cls, q_valid = gather_queries_fixed(emb_f, qm, cfg.max_queries, generator)
@@ -148,8 +157,8 @@ class FBRLoss(nn.Module):
                                                    cfg.kmeans_init, generator, padded=True)
                 else:   # "pixel": every background pixel embedding
                     vecs, ok = F.normalize(emb_b.detach(), dim=1).permute(0, 2, 3, 1).reshape(-1, emb_b.shape[1]), nroi_px.reshape(-1)
-                self.bank.push_masked(vecs, ok); n_bg_vec = ok.sum()
-            out["fb"] = fb_loss_fixed(q, q_cls, q_valid, protos, self.bank, cfg.n_negatives, cfg.tau_fb, generator)
+                bank.push_masked(vecs, ok); n_bg_vec = ok.sum()
+            out["fb"] = fb_loss_fixed(q, q_cls, q_valid, protos, bank, cfg.n_negatives, cfg.tau_fb, generator)
         else: out["fb"] = zero
         if cfg.use_if:   # keys: the FG embeddings of every pixel in a class region (each pixel in one region at most)
             reg = class_regions(seed, labels)                                         # (B,C,h,w)
@@ -159,7 +168,7 @@ class FBRLoss(nn.Module):
         else: out["if"] = zero
         return q_valid.sum(), n_bg_vec
 
-    def _reference_terms(self, out, zero, emb_f, emb_b, qm, protos, present, seed, labels, nroi_px, generator):
+    def _reference_terms(self, out, zero, emb_f, emb_b, qm, protos, present, seed, labels, nroi_px, generator, bank):
         "FB and IF as before issue #11 (data-dependent shapes, host reads): every setting, and the reference for the tests."
         cfg = self.cfg
         q, q_cls, _ = gather_queries(emb_f, qm, cfg.max_queries, generator)
@@ -175,8 +184,8 @@ class FBRLoss(nn.Module):
                                                          cfg.kmeans_init, generator)
                 else:   # "pixel": every background pixel embedding
                     vecs = F.normalize(emb_b.detach(), dim=1).permute(0, 2, 3, 1)[nroi_px]
-                self.bank.push(vecs); n_bg_vec = len(vecs)
-            out["fb"] = fb_term(q, q_cls, protos, self.bank, cfg.n_negatives, cfg.tau_fb, generator, cfg.fb_grad, cfg.fb_sim_axis)
+                bank.push(vecs); n_bg_vec = len(vecs)
+            out["fb"] = fb_term(q, q_cls, protos, bank, cfg.n_negatives, cfg.tau_fb, generator, cfg.fb_grad, cfg.fb_sim_axis)
         else: out["fb"] = zero
         # IF contrast: keys are the FG-head embeddings of every pixel in a class region
         if cfg.use_if:

@@ -8,14 +8,15 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .queries import class_regions
-from .cam import bg_mask_from_cams
+from .cam import bg_mask_from_cams, normalize_cams
 from .bank import NROIBank
 from .fb_contrast import fb_loss, zero_loss, aux_bg_loss, class_mean
 
 # %% auto #0
-__all__ = ['COMPONENT_VARIANTS', 'samples_axis_logits', 'fb_loss_samples_axis', 'fb_term', 'pixel_entropy', 'official_query_mask',
-           'official_bg_masks', 'max_norm_bg_label', 'BGPredictorCode', 'bg_hidden', 'fgbg_cosine',
-           'pseudo_class_count', 'rescale_class_mean', 'bg_pre_relu', 'aux_term']
+__all__ = ['COMPONENT_VARIANTS', 'samples_axis_logits', 'fb_loss_samples_axis', 'fb_term', 'pixel_entropy', 'sorted_cut',
+           'official_query_mask', 'official_bg_masks', 'max_norm_bg_label', 'BGPredictorCode', 'bg_hidden',
+           'fgbg_cosine', 'pseudo_class_count', 'contrast_cams', 'official_proto_cams', 'second_view_input',
+           'average_views', 'rescale_class_mean', 'bg_pre_relu', 'aux_term']
 
 # %% ../nbs/09a_official_code.ipynb #d725b37e
 def samples_axis_logits(q: torch.Tensor, samples: torch.Tensor, tau: float = 0.5) -> torch.Tensor:
@@ -55,26 +56,31 @@ def fb_term(q: torch.Tensor, q_cls: torch.Tensor, protos: torch.Tensor, bank: NR
 
 # %% ../nbs/09a_official_code.ipynb #b28b606b
 def pixel_entropy(norm_cams: torch.Tensor, labels: torch.Tensor, bg_score: float = 0.1) -> torch.Tensor:
-    "(B,h,w) entropy of the softmax over [bg_score, the label-masked normalised CAMs] (absent classes left out)."
-    present = (labels > 0)[..., None, None].expand_as(norm_cams)
-    x = torch.cat([torch.full_like(norm_cams[:, :1], bg_score), norm_cams.masked_fill(~present, float("-inf"))], 1)
-    logp = torch.log_softmax(x, 1)
-    return -(logp.exp() * logp.nan_to_num(neginf=0.0)).sum(1)
+    """(B,h,w) entropy of the softmax over [bg_score, every class's label-masked normalised CAM]: all C+1 channels,
+    an absent class entering at its masked value 0 (as in the public code)."""
+    x = norm_cams * (labels > 0).to(norm_cams.dtype)[..., None, None]
+    logp = torch.log_softmax(torch.cat([torch.full_like(x[:, :1], bg_score), x], 1), 1)
+    return -(logp.exp() * logp).sum(1)
+
+def sorted_cut(vals: torch.Tensor, pct: float) -> torch.Tensor:
+    "The public code's cut-off: the ascending-sorted `vals` at index int(pct * n) (the last one if that is n), not a quantile."
+    return vals.sort().values[min(int(pct * vals.numel()), vals.numel() - 1)]
 
 def official_query_mask(norm_cams: torch.Tensor, labels: torch.Tensor, pseudo: torch.Tensor, pct: float = 0.6,
                         cam_floor: float = 0.05, entropy_q: float = 0.1, bg_score: float = 0.1) -> torch.Tensor:
     """The public code's query rule, (B,C,h,w) bool. Per image and class, a pixel of the class's seed region is *sure*
-    when its CAM exceeds the `pct` quantile of the region's CAM values above `cam_floor`; the unsure region pixels
-    are queries when their entropy (`pixel_entropy`) exceeds the `entropy_q` quantile of the image's entropies."""
+    when its CAM exceeds `sorted_cut` (index int(`pct` n)) of the region's CAM values above `cam_floor`; the unsure
+    region pixels are queries when their entropy (`pixel_entropy`, set to 0 on the seed's background) exceeds the
+    `entropy_q` quantile of the image's entropies (background zeros included)."""
     region = class_regions(pseudo, labels)
-    ent = pixel_entropy(norm_cams, labels, bg_score)
+    ent = pixel_entropy(norm_cams, labels, bg_score) * (pseudo > 0).to(norm_cams.dtype)
     ent_cut = torch.quantile(ent.flatten(1).float(), entropy_q, dim=1).to(ent.dtype)       # (B,)
     high_ent = ent > ent_cut[:, None, None]
     out = torch.zeros_like(region)
     for b, c in region.any((2, 3)).nonzero().tolist():          # a loop over (image, class) pairs, not pixels
         r, v = region[b, c], norm_cams[b, c]
         vals = v[r & (v > cam_floor)]
-        sure = v > torch.quantile(vals.float(), pct) if vals.numel() else torch.zeros_like(r)
+        sure = v > sorted_cut(vals, pct) if vals.numel() else torch.zeros_like(r)
         out[b, c] = r & ~sure & high_ent[b]
     return out
 
@@ -94,14 +100,15 @@ def max_norm_bg_label(cams: torch.Tensor, labels: torch.Tensor, thresh: float = 
 
 # %% ../nbs/09a_official_code.ipynb #3dfa82be
 class BGPredictorCode(nn.Module):
-    """The public code's BG predictor: it reads the BG head's *pre-ReLU* 1x1-conv output; BatchNorm with frozen
-    statistics (always in eval mode, as every BN of that code) -> ReLU -> element-wise dropout 0.5 -> 1x1 conv without bias.
+    """The public code's BG predictor: it reads the BG head's *pre-ReLU* 1x1-conv output; BatchNorm frozen entirely (always
+    in eval mode, and its scale and shift never trained, as every BN of that code) -> ReLU -> element-wise dropout 0.5 ->
+    1x1 conv without bias.
     `hidden(x)` is the BN+ReLU output (what the extra FG/BG cosine term uses), `forward(x)` the BG logit (B,1,h,w)."""
     def __init__(self, dim: int = 128, p_drop: float = 0.5):
         super().__init__()
         self.bn, self.drop, self.conv = nn.BatchNorm2d(dim), nn.Dropout(p_drop), nn.Conv2d(dim, 1, 1, bias=False)
         nn.init.xavier_uniform_(self.conv.weight)
-        self.bn.eval()
+        self.bn.eval(); self.bn.requires_grad_(False)
 
     def train(self, mode: bool = True):
         super().train(mode); self.bn.eval(); return self
@@ -120,6 +127,34 @@ def fgbg_cosine(emb_f: torch.Tensor, hidden_b: torch.Tensor) -> torch.Tensor:
 def pseudo_class_count(pseudo: torch.Tensor, labels: torch.Tensor) -> int:
     "Number of FG classes that appear in the seed `pseudo` (B,h,w) of a batch (what the public code divides IF by)."
     return int(class_regions(pseudo, labels).any((0, 2, 3)).sum())
+
+# %% ../nbs/09a_official_code.ipynb #0086d87e
+def contrast_cams(cams: torch.Tensor, size, order: str = "paper") -> torch.Tensor:
+    """Normalised CAMs (B,C,h,w) at the contrast `size` (h, w), *not* label-masked, from raw `cams` (detached, fp32).
+    "paper" (fbr_nb's default): ReLU + min-max, then bilinear resize with align_corners=False. "code" (the public code):
+    bilinear resize with align_corners=True, then ReLU + min-max."""
+    if order not in ("paper", "code"): raise ValueError(f"contrast_resize must be 'paper' or 'code', got {order!r}")
+    x, size = cams.detach().float(), tuple(int(s) for s in size)
+    resize = lambda t: t if tuple(t.shape[-2:]) == size else F.interpolate(t, size=size, mode="bilinear", align_corners=order == "code")
+    return normalize_cams(resize(x)) if order == "code" else resize(normalize_cams(x))
+
+def official_proto_cams(norm_cams: torch.Tensor, pseudo: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """The CAMs the public code's prototypes take their top-k from: the normalised CAMs *without* the label mask, except
+    that in each image every class of its seed `pseudo` is zeroed outside its seed region (the sure-pixel loop's
+    in-place side effect). (B,C,h,w)."""
+    region = class_regions(pseudo, labels)
+    return norm_cams.masked_fill(region.any((2, 3), keepdim=True) & ~region, 0.0)
+
+def second_view_input(x: torch.Tensor, scale: float) -> torch.Tensor:
+    "The public code's second view: the whole batch `x` (B,3,H,W) resized by `scale` (bilinear, align_corners=True)."
+    if not 0 < scale < 1: raise ValueError(f"second view scale must lie in (0, 1), got {scale!r}")
+    size = [max(1, round(s * scale)) for s in x.shape[-2:]]
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=True)
+
+def average_views(a: dict, b: dict) -> dict:
+    "Two views' `FBRLoss` outputs -> one: every term and count (a 0-d tensor or a number in both) is the mean of the two."
+    num = lambda v: (torch.is_tensor(v) and v.numel() == 1) or (isinstance(v, (int, float)) and not isinstance(v, bool))
+    return {k: (v + b[k]) / 2 if num(v) and k in b and num(b[k]) else v for k, v in a.items()}
 
 # %% ../nbs/09a_official_code.ipynb #f72eb408
 def rescale_class_mean(loss: torch.Tensor, q_cls: torch.Tensor, pseudo: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -150,13 +185,15 @@ def aux_term(predictor: nn.Module, bg_in: torch.Tensor, bg_label: torch.Tensor, 
     return aux_bg_loss(predictor(bg_in), lab)
 
 # %% ../nbs/09a_official_code.ipynb #1610ea1f
-from .config import OFFICIAL_CODE
+from .config import OFFICIAL_CODE, OFFICIAL_AMN
 
 _NO_TERMS = dict(use_fb=False, use_if=False, use_aux=False, w_fgbg_cos=0.0)
 COMPONENT_VARIANTS = {   # name: (method preset of notebook 12, FBRConfig overrides)
     "baseline": ("baseline", {}),                                  # TAP-CAM, no FBR
     "fbr_paper": ("fbr", {}),                                      # FBRConfig(): the paper's text
-    "fbr_code": ("fbr", dict(OFFICIAL_CODE)),                      # FBRConfig.official_code(): the public code's objective
+    "fbr_code": ("fbr", dict(OFFICIAL_CODE)),                      # FBRConfig.official_code(): the EPS/PPC public code's objective
+    "fbr_amn": ("fbr", dict(OFFICIAL_AMN)),                        # FBRConfig.official_amn(): the AMN public code's (cosine term only trains)
+    "fbr_code_1view": ("fbr", {**OFFICIAL_CODE, "view2_scale": 0.0}),   # the EPS/PPC public code's objective on one view
     "fb_only": ("fbr", {**_NO_TERMS, "use_fb": True}),             # the paper's FB term, with gradient (w 0.1), alone
     "if_only": ("fbr", {**OFFICIAL_CODE, **_NO_TERMS, "use_if": True}),       # the code's IF term (w 0.1), alone
     "aux_only": ("fbr", {**OFFICIAL_CODE, **_NO_TERMS, "use_aux": True}),     # the code's auxiliary BG term (w 0.1), alone

@@ -19,23 +19,26 @@ from fastai.data.load import DataLoader
 from fastai.torch_core import set_seed, default_device
 import fastai.callback.schedule  # noqa: F401 (adds Learner.fit_one_cycle)
 from fastai.callback.progress import ProgressCallback
-from .config import FBRConfig, atomic_open
+from .config import FBRConfig, atomic_open, OFFICIAL_CODE, OFFICIAL_AMN
 from .cam import CAMClassifier
 from .loss import FBRLoss
 from .backbone import Backbone
 from .data import SegTransform
-from .seam import SEAMNet, SEAMCallback, TermsCallback, SEAM_METHODS, seam_settings
+from .seam import SEAMNet, SEAMCallback, TermsCallback, SEAM_METHODS, seam_settings, pcm_refine, seam_norm_cams
+from .official import second_view_input, average_views
 
 # %% auto #0
-__all__ = ['METHODS', 'PRECISIONS', 'method_config', 'CAMNet', 'cls_loss', 'FBRCallback', 'CheckpointCallback', 'load_checkpoint',
-           'Autocast', 'ClsPairs', 'make_dls', 'train_cam_model', 'load_cam_model', 'NonFiniteLoss', 'LossGuard',
-           'EpochTable']
+__all__ = ['METHODS', 'PRECISIONS', 'method_config', 'CAMNet', 'cls_loss', 'view_pred', 'FBRCallback', 'CheckpointCallback',
+           'load_checkpoint', 'Autocast', 'ClsPairs', 'make_dls', 'train_cam_model', 'load_cam_model', 'NonFiniteLoss',
+           'LossGuard', 'EpochTable']
 
 # %% ../nbs/12_train.ipynb #35d87cb0
 METHODS = {
     "baseline": None,
     "ppc": dict(bg_mode="prototype", single_head=True, if_sampling="hard", use_aux=False),
     "fbr": {},
+    "fbr_code": OFFICIAL_CODE,   # FBR as the EPS/PPC-based public code trains it (notebook 09a), on the TAP-CAM baseline
+    "fbr_amn": OFFICIAL_AMN,     # FBR as the AMN-based public code trains it (09a): only the FG/BG cosine term has a gradient
     "seam": None,       # SEAM (notebook 18): PCM, two views, ER + ECR
     "seam_fbr": {},     # SEAM + FBR, the paper's "Ours (SEAM-based)": weights 0.1 / 0.01 / 0.01
 }
@@ -86,6 +89,12 @@ def cls_loss(pred: dict, labels: torch.Tensor) -> torch.Tensor:
 # %% ../nbs/12_train.ipynb #e5a43712
 def _plain(model): return getattr(model, "module", model)   # the network inside a DDP wrapper
 
+def view_pred(model, x) -> dict:
+    "Features and CAMs of an extra view `x` (SEAMNet: one `view`, its CAMs PCM-refined when FBR reads refined ones)."
+    if not hasattr(model, "view"): return model(x)
+    v = model.view(x)
+    return {**v, "cams": pcm_refine(seam_norm_cams(v["cams"]), v["aff"])[:, 1:]} if model.fbr_cams == "pcm" else v
+
 class FBRCallback(TermsCallback):
     """Adds the FBR loss (computed on the training batch's features, CAMs and labels) to the classification loss.
     Each step's terms are kept as detached 0-d tensors and become plain numbers in `terms` (a dict per step) at the end
@@ -96,6 +105,9 @@ class FBRCallback(TermsCallback):
         if fbr is None or not self.training: return
         p, y = self.learn.pred, self.learn.yb[0]
         out = fbr(p["feats"], p["cams"], y, log=False)
+        if fbr.cfg.view2_scale:   # the public code: every FBR term averaged with a second, smaller view (notebook 09a)
+            p2 = view_pred(_plain(self.learn.model), second_view_input(self.learn.xb[0], fbr.cfg.view2_scale))
+            out = average_views(out, fbr(p2["feats"], p2["cams"], y, log=False, view=1))
         self.learn.loss_grad = self.learn.loss_grad + out["total"]
         self.learn.loss = self.learn.loss_grad.clone()
         self.keep(out)
