@@ -36,7 +36,7 @@ METHODS = {
     "baseline": None,
     "ppc": dict(bg_mode="prototype", single_head=True, if_sampling="hard", use_aux=False),
     "fbr": {},
-    "seam": None,       # SEAM (notebook 18): PCM, two views, ER + ECR
+    "seam": None,       # SEAM as its public code (notebook 18): PCM, two views, ER, top-20 % ECR, min-pooling
     "seam_fbr": {},     # SEAM + FBR, the paper's "Ours (SEAM-based)": weights 0.1 / 0.01 / 0.01
 }
 
