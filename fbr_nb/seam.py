@@ -282,7 +282,7 @@ class SEAMCallback(TermsCallback):
     mean); with `fbr_cams='pcm'` it hands view 1's PCM maps to the FBR callback (which runs after it)."""
     order = 40
     def after_loss(self):
-        m, p = self.learn.model, self.learn.pred
+        m, p = getattr(self.learn.model, "module", self.learn.model), self.learn.pred    # the network inside a DDP wrapper
         if not self.training or not isinstance(p, dict) or "view2" not in p or not hasattr(m, "seam_loss"): return
         out = m.seam_loss(p, self.learn.yb[0])
         self.learn.loss_grad = self.learn.loss_grad * (0.5 if m.settings["cls_mean"] else 1.0) + out["total"]
