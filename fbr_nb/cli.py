@@ -69,6 +69,7 @@ def load_cams(cam_dir, names: list) -> list:
 import functools, math, os, sys
 from .backbone import BACKBONES
 from .train import METHODS, PRECISIONS, load_checkpoint
+from .seam import SEAM_METHODS
 from .distributed import init_distributed, finish_distributed, main_first, DistributedCallback
 
 class UsageError(ValueError):
@@ -125,6 +126,9 @@ def check_train_args(a: dict):
     _unit(a, "bg_thresh", "query_thresh")
     given = [k for k in _FBR_ARGS if a.get(k) is not None]
     if given and METHODS[a["method"]] is None: raise UsageError(f"--{given[0]} is an FBR setting; --method {a['method']} has none")
+    if a.get("view_scale") is not None:
+        if a["method"] not in SEAM_METHODS: raise UsageError(f"--view_scale is a SEAM setting; --method {a['method']} has none")
+        _need(_finite(a["view_scale"]) and 0 < a["view_scale"] < 1, "view_scale", "a number in (0, 1)", a["view_scale"])
     check_device(a["device"])
     if a.get("sync_bn"):
         if int(os.environ.get("WORLD_SIZE", "1")) < 2: raise UsageError("--sync_bn applies to multi-process runs (torchrun --nproc_per_node N, N > 1)")
@@ -201,7 +205,8 @@ def train_cli(data: Param("dataset: synthetic, msrc or voc", str) = "synthetic",
               query_thresh: Param("query threshold, in [0, 1] (FBR; default 0.4)", float) = None,
               deterministic: Param("deterministic kernels: bit-exact reruns and resumes (slower)", store_true) = False,
               precision: Param("fp32, or bf16: autocast mixed precision (FBR's similarities, K-means, softmaxes stay fp32)", str) = "fp32",
-              sync_bn: Param("SyncBatchNorm across the GPUs of a torchrun run", store_true) = False):
+              sync_bn: Param("SyncBatchNorm across the GPUs of a torchrun run", store_true) = False,
+              view_scale: Param("SEAM's second view, a fraction of the crop in (0, 1) (seam, seam_fbr; default 0.3)", float) = None):
     "Train a CAM classifier (baseline / ppc / fbr / seam / seam_fbr) with per-epoch checkpoints; under torchrun with DDP and one NROI bank."
     info = init_distributed(device)
     try:
@@ -214,7 +219,8 @@ def train_cli(data: Param("dataset: synthetic, msrc or voc", str) = "synthetic",
         cbs = [DistributedCallback(seed, sync_bn)] if info.world > 1 else []
         learn = train_cam_model(tr, va, method, backbone=backbone, weights=weights, epochs=epochs, bs=bs, lr=lr, size=size,
                                 seed=seed, freeze_blocks=freeze_blocks, ckpt_path=ckpt, resume=resume, device=info.device,
-                                cbs=cbs, progress=info.rank == 0, deterministic=deterministic, precision=precision, **fbr_kw)
+                                cbs=cbs, progress=info.rank == 0, deterministic=deterministic, precision=precision,
+                                seam_kw=None if view_scale is None else dict(view_scale=view_scale), **fbr_kw)
         if info.rank == 0:
             print(f"trained {method} for {epochs} epochs" + (f" on {info.world} processes" if info.world > 1 else "")
                   + f"; checkpoint {ckpt}; last (train, valid) loss {learn.history[-1][:2]}")

@@ -25,16 +25,18 @@ THRESHOLDS = np.round(np.arange(0.05, 0.951, 0.05), 2)
 def compute_cams(net: CAMNet, ds, scales=(1.0, 0.5, 1.5, 2.0), flip: bool = True, device=None,
                  progress: bool = False, bs: int = 8) -> list:
     """Normalised multi-scale CAMs (C,H,W) float16 numpy for every image of `ds`, at the image's own size.
-    Consecutive images of the same size go through the network together, up to `bs` at a time."""
+    Consecutive images of the same size go through the network together, up to `bs` at a time. A network with a
+    `post_cams` method normalises the summed maps itself (SEAM, notebook 18: min-max)."""
     if bs < 1: raise ValueError(f"compute_cams: bs must be >= 1, got {bs}")
     device = torch.device(device) if device is not None else next(net.parameters()).device
     net = net.eval().to(device)
     cam_fn = lambda x: net.cam_fn(x.to(device)).float().cpu()
+    post = getattr(net, "post_cams", lambda c: c)      # a network's own normalisation after the sum (SEAM: min-max)
     out, group = [], []
     def flush():
         imgs = torch.stack([torch.from_numpy(np.ascontiguousarray(s["image"])).permute(2, 0, 1) for s in group]).float() / 255
         labels = torch.stack([torch.from_numpy(np.asarray(s["labels"])) for s in group]).float()
-        out.extend(c.numpy().astype(np.float16) for c in multiscale_cams(cam_fn, imgs, scales, flip, labels))
+        out.extend(c.numpy().astype(np.float16) for c in post(multiscale_cams(cam_fn, imgs, scales, flip, labels)))
         group.clear()
     it = range(len(ds))
     if progress:

@@ -40,6 +40,7 @@ METHODS = {
     "fbr_code": OFFICIAL_CODE,   # FBR as the EPS/PPC-based public code trains it (notebook 09a), on the TAP-CAM baseline
     "fbr_amn": OFFICIAL_AMN,     # FBR as the AMN-based public code trains it (09a): only the FG/BG cosine term has a gradient
     "seam": None,       # SEAM (notebook 18): PCM, two views, ER + ECR
+    "seam": None,       # SEAM as its public code (notebook 18): PCM, two views, ER, top-20 % ECR, min-pooling
     "seam_fbr": {},     # SEAM + FBR, the paper's "Ours (SEAM-based)": weights 0.1 / 0.01 / 0.01
 }
 
