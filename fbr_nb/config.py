@@ -8,8 +8,8 @@ from dataclasses import dataclass, asdict, fields, replace
 from typing import Literal, Optional
 
 # %% auto #0
-__all__ = ['QueryMode', 'IFSampling', 'BGMode', 'OFFICIAL_CODE', 'OFFICIAL_AMN', 'FBRConfig', 'repo_root', 'shared_data_dir',
-           'atomic_open', 'cache_dir']
+__all__ = ['QueryMode', 'IFSampling', 'BGMode', 'OFFICIAL_CODE', 'OFFICIAL_AMN', 'FBRConfig', 'tap_thresh_of', 'repo_root',
+           'shared_data_dir', 'atomic_open', 'cache_dir']
 
 # %% ../nbs/00_config.ipynb #acd4e66d
 QueryMode = Literal["adaptive", "naive", "hard", "official"]
@@ -163,6 +163,12 @@ OFFICIAL_CODE = dict(w_fb=0.01, w_if=0.1, w_aux=0.1, tau_if=0.5, contrast_size=1
 OFFICIAL_AMN = {**{k: v for k, v in OFFICIAL_CODE.items() if k != "view2_scale"},
                 **dict(if_grad=False, use_aux=False, w_fb=0.05, w_if=0.1, query_pct=0.4, query_entropy_q=0.25,
                        proto_topk_frac=1 / 32, bank_size=100_000)}
+
+# %% ../nbs/00_config.ipynb #426c8325
+def tap_thresh_of(tap_thresh: float | None = None, fbr_cfg: FBRConfig | None = None) -> float:
+    "The TAP threshold a CAM classifier uses: `tap_thresh` when given, else `fbr_cfg.tap_thresh`, else the default (0.1)."
+    if tap_thresh is not None: return tap_thresh
+    return (fbr_cfg or FBRConfig()).tap_thresh
 
 # %% ../nbs/00_config.ipynb #80bbbe91
 import os

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from .extras import needs_extra
 needs_extra("train", "fbr_nb.seam", "fastai")
 from fastai.callback.core import Callback
-from .config import FBRConfig
+from .config import FBRConfig, tap_thresh_of
 from .backbone import Backbone
 from .cam import CAMClassifier
 from .loss import FBRLoss, log_values
@@ -179,12 +179,11 @@ class SEAMNet(nn.Module):
                  pool: str = "tap", tap_thresh: float | None = None, fbr_cfg: FBRConfig | None = None, freeze_blocks: int = 0,
                  **seam_kw):
         super().__init__()
-        if tap_thresh is None: tap_thresh = fbr_cfg.tap_thresh if fbr_cfg is not None else FBRConfig.tap_thresh
         self.settings = s = seam_settings(**seam_kw)
         self.backbone = (Backbone(backbone, weights=weights, pretrained=pretrained, freeze_blocks=freeze_blocks)
                          if isinstance(backbone, str) else backbone)
         self.taps = s["taps"]
-        self.classifier = CAMClassifier(self.backbone.out_channels, n_classes, pool, tap_thresh)
+        self.classifier = CAMClassifier(self.backbone.out_channels, n_classes, pool, tap_thresh_of(tap_thresh, fbr_cfg))
         self.pcm = PCM(self._tap_channels(), s["pcm_dim"], detach=s["pcm_detach"])
         self.fbr = None if fbr_cfg is None else FBRLoss(self.backbone.out_channels, n_classes, fbr_cfg)
         self.n_classes, self.fbr_cams = n_classes, s["fbr_cams"]
@@ -235,8 +234,12 @@ class SEAMNet(nn.Module):
         ecr = ecr_loss(r1, with_bg(c2), s["ecr_topk"]) + ecr_loss(r2, with_bg(c1), s["ecr_topk"])
         cls2 = F.multilabel_soft_margin_loss(v2["logits"], y)
         total = (0.5 if s["cls_mean"] else 1.0) * cls2 + s["w_minpool"] * mp + s["w_er"] * er + s["w_ecr"] * ecr
-        cams_pcm = rescale(max_norm(v1["pcm"][:, 1:].detach()), size=tuple(v1["cams"].shape[-2:]))
+        cams_pcm = self.pcm_cams(v1)
         return dict(cls2=cls2, er=er, ecr=ecr, minpool=mp, total=total, cams_pcm=cams_pcm)
+
+    def pcm_cams(self, v: dict) -> torch.Tensor:
+        "What FBR reads from a view `v` when `fbr_cams='pcm'`: its PCM foreground, detached, max-normalised, on the CAM grid."
+        return rescale(max_norm(v["pcm"][:, 1:].detach()), size=tuple(v["cams"].shape[-2:]))
 
     def cam_fn(self, x: torch.Tensor) -> torch.Tensor:
         "SEAM's inference maps (B,C,h,w): PCM's foreground output (the classifier's raw CAMs with `infer='raw'`)."

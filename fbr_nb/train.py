@@ -19,12 +19,12 @@ from fastai.data.load import DataLoader
 from fastai.torch_core import set_seed, default_device
 import fastai.callback.schedule  # noqa: F401 (adds Learner.fit_one_cycle)
 from fastai.callback.progress import ProgressCallback
-from .config import FBRConfig, atomic_open, OFFICIAL_CODE, OFFICIAL_AMN
+from .config import FBRConfig, atomic_open, OFFICIAL_CODE, OFFICIAL_AMN, tap_thresh_of
 from .cam import CAMClassifier
 from .loss import FBRLoss
 from .backbone import Backbone
 from .data import SegTransform
-from .seam import SEAMNet, SEAMCallback, TermsCallback, SEAM_METHODS, seam_settings, pcm_refine, seam_norm_cams
+from .seam import SEAMNet, SEAMCallback, TermsCallback, SEAM_METHODS, seam_settings
 from .official import second_view_input, average_views
 
 # %% auto #0
@@ -39,7 +39,6 @@ METHODS = {
     "fbr": {},
     "fbr_code": OFFICIAL_CODE,   # FBR as the EPS/PPC-based public code trains it (notebook 09a), on the TAP-CAM baseline
     "fbr_amn": OFFICIAL_AMN,     # FBR as the AMN-based public code trains it (09a): only the FG/BG cosine term has a gradient
-    "seam": None,       # SEAM (notebook 18): PCM, two views, ER + ECR
     "seam": None,       # SEAM as its public code (notebook 18): PCM, two views, ER, top-20 % ECR, min-pooling
     "seam_fbr": {},     # SEAM + FBR, the paper's "Ours (SEAM-based)": weights 0.1 / 0.01 / 0.01
 }
@@ -58,9 +57,8 @@ class CAMNet(nn.Module):
     def __init__(self, n_classes: int, backbone: str = "efficientnet_lite2", weights=None, pretrained: bool = True,
                  pool: str = "tap", tap_thresh: float | None = None, fbr_cfg: FBRConfig | None = None, freeze_blocks: int = 0):
         super().__init__()
-        if tap_thresh is None: tap_thresh = fbr_cfg.tap_thresh if fbr_cfg is not None else FBRConfig.tap_thresh
         self.backbone = Backbone(backbone, weights=weights, pretrained=pretrained, freeze_blocks=freeze_blocks)
-        self.classifier = CAMClassifier(self.backbone.out_channels, n_classes, pool, tap_thresh)
+        self.classifier = CAMClassifier(self.backbone.out_channels, n_classes, pool, tap_thresh_of(tap_thresh, fbr_cfg))
         self.fbr = None if fbr_cfg is None else FBRLoss(self.backbone.out_channels, n_classes, fbr_cfg)
         self.n_classes = n_classes
 
@@ -94,7 +92,7 @@ def view_pred(model, x) -> dict:
     "Features and CAMs of an extra view `x` (SEAMNet: one `view`, its CAMs PCM-refined when FBR reads refined ones)."
     if not hasattr(model, "view"): return model(x)
     v = model.view(x)
-    return {**v, "cams": pcm_refine(seam_norm_cams(v["cams"]), v["aff"])[:, 1:]} if model.fbr_cams == "pcm" else v
+    return {**v, "cams": model.pcm_cams(v)} if model.fbr_cams == "pcm" else v
 
 class FBRCallback(TermsCallback):
     """Adds the FBR loss (computed on the training batch's features, CAMs and labels) to the classification loss.
