@@ -1,5 +1,6 @@
-"""Random walk of issue #21: the banded walk `fbr_nb.random_walk.random_walk` (shift-and-add stencil on the (P,H,W)
-affinity) vs two sparse-matrix schemes (torch CSR and scipy CSR, T @ X 2**t times) vs the papers' dense reference
+"""Random walk of issue #21: the banded walks of `fbr_nb.random_walk.random_walk` (scheme "csr": torch sparse CSR T @ X
+2**t times, the default; scheme "stencil": shift-and-add on the (P,H,W) affinity) and scipy's CSR product on the same
+matrix, vs the papers' dense reference
 (`random_walk_dense`: the HW x HW matrix squared t times), on one image at the network's stride (default 112x112 =
 12,544 pixels: 448 px at stride 4), 21 classes, radius 5, beta 8, t = 8. The sparse schemes are timed side by side
 (interleaved, medians over --repeats); the dense reference runs ONCE (minutes on a CPU), in a subprocess that also
@@ -12,11 +13,11 @@ import argparse, json, os, resource, subprocess, sys, tempfile, time, warnings
 import numpy as np
 import torch
 import torch.nn.functional as F
-from fbr_nb.pairs import pair_offsets, pair_valid, partners, affinity_from_boundary
-from fbr_nb.random_walk import random_walk, random_walk_dense, transition_weights
+from fbr_nb.pairs import pair_offsets, affinity_from_boundary
+from fbr_nb.random_walk import random_walk, random_walk_dense, transition_csr
 from _common import device_arg, check_device, interleaved_times, median, paired_ratio, goal_line, log_results
 
-SCHEMES = ("stencil", "torch_csr", "scipy_csr")
+SCHEMES = ("csr", "stencil", "scipy_csr")
 warnings.filterwarnings("ignore", message=".*[Ss]parse.*")       # torch: CSR "beta state", invariant checks off
 
 
@@ -55,37 +56,16 @@ def inputs(size, classes, radius, seed=0):
     return cams / cams.amax((1, 2), keepdim=True), aff, offsets
 
 
-def csr_transition(aff, offsets, beta, layout="torch"):
-    "T = D^-1 A as an N x N CSR matrix built from transition_weights (the same numbers as the stencil)."
-    self_w, fwd, rev = transition_weights(aff, offsets, beta)
-    P, H, W = aff.shape; N = H * W
-    idx = torch.arange(N, device=aff.device).view(H, W)
-    j_fwd = partners(idx, offsets, fill=-1).reshape(P, N)
-    # rev[p, y, x] pairs pixel (y, x) with (y - dy, x - dx): that pixel's forward partner is (y, x)
-    i_all = [torch.arange(N, device=aff.device)]; j_all = [torch.arange(N, device=aff.device)]; v_all = [self_w.reshape(N)]
-    rows = torch.arange(N, device=aff.device).expand(P, N)
-    ok = j_fwd >= 0
-    i_all += [rows[ok], j_fwd[ok]]; j_all += [j_fwd[ok], rows[ok]]
-    # entry (i, j) forward: fwd[p, i]; entry (j, i): rev[p, j]
-    v_all += [fwd.reshape(P, N)[ok], rev.reshape(P, N).gather(1, j_fwd.clamp_min(0))[ok]]
-    i, j, v = torch.cat(i_all), torch.cat(j_all), torch.cat(v_all)
-    if layout == "scipy":
-        import scipy.sparse as sp
-        return sp.csr_matrix((v.cpu().numpy(), (i.cpu().numpy(), j.cpu().numpy())), shape=(N, N))
-    return torch.sparse_coo_tensor(torch.stack([i, j]), v, (N, N)).coalesce().to_sparse_csr()
-
-
 def walk(scheme, cams, aff, offsets, beta, t):
-    "(C,H,W) walked maps by one scheme."
+    "(C,H,W) walked maps by one scheme: the library's csr (default) and stencil, scipy CSR on the same matrix, dense."
     C, H, W = cams.shape
-    if scheme == "stencil": return random_walk(cams, aff, offsets, beta, t)
+    if scheme in ("csr", "stencil"): return random_walk(cams, aff, offsets, beta, t, scheme=scheme)
     if scheme == "dense": return random_walk_dense(cams, aff, offsets, beta, t)
-    if scheme == "torch_csr":
-        T, x = csr_transition(aff, offsets, beta), cams.reshape(C, H * W).T.contiguous()
-        for _ in range(2 ** t): x = T @ x
-        return x.T.reshape(C, H, W)
     if scheme == "scipy_csr":
-        T, x = csr_transition(aff.cpu(), offsets, beta, "scipy"), cams.reshape(C, H * W).T.cpu().numpy().copy()
+        import scipy.sparse as sp
+        T = transition_csr(aff.cpu(), offsets, beta)
+        T = sp.csr_matrix((T.values().numpy(), T.col_indices().numpy(), T.crow_indices().numpy()), shape=T.shape)
+        x = cams.reshape(C, H * W).T.cpu().numpy().copy()
         for _ in range(2 ** t): x = T @ x
         return torch.from_numpy(np.ascontiguousarray(x.T)).reshape(C, H, W).to(cams.device)
     raise ValueError(scheme)
@@ -148,20 +128,20 @@ def main():
     tag = f"{a.size}x{a.size} = {N} pixels, {a.classes} classes, radius {a.radius:g} ({P} pairs/pixel), beta {a.beta:g}, t {a.t} ({2 ** a.t} steps)"
     fastest = min(med, key=med.get)
     lines = [f"sparse schemes, {tag}: " + ", ".join(f"{s} {med[s]:.2f} s / {mem[s]:.0f} MB extra" for s in schemes)
-             + f" (medians of {a.repeats}; memory: one run in a fresh process); fastest: {fastest}; library uses: stencil"]
+             + f" (medians of {a.repeats}; memory: one run in a fresh process); fastest: {fastest}; library default: csr"]
     for s in schemes[1:]:
-        lines.append(goal_line(f"{s} / stencil time, {tag}", paired_ratio(ts[s], ts["stencil"]), "informational"))
-        lines.append(f"{s} vs stencil relative error: {rel_err(res[s], res['stencil']):.1e}")
-    lines.append(goal_line(f"stencil extra memory, {tag}", mem["stencil"], "goal < 100 MB", mem["stencil"] < 100, unit=" MB"))
+        lines.append(goal_line(f"{s} / csr time, {tag}", paired_ratio(ts[s], ts["csr"]), "informational"))
+        lines.append(f"{s} vs csr relative error: {rel_err(res[s], res['csr']):.1e}")
+    lines.append(goal_line(f"csr extra memory, {tag}", mem["csr"], "goal < 100 MB", mem["csr"] < 100, unit=" MB"))
     if not a.skip_dense:
         with tempfile.TemporaryDirectory() as td:
             d = run_child(a, "dense", os.path.join(td, "dense.pt"))
             ref = torch.load(os.path.join(td, "dense.pt"))
-        err = rel_err(res["stencil"].cpu(), ref)
+        err = rel_err(res["csr"].cpu(), ref)
         lines += [f"dense reference, {tag}: {d['seconds']:.1f} s (one run), {d['extra_mb']:.0f} MB extra",
-                  goal_line(f"dense / stencil time, {tag}", d["seconds"] / med["stencil"], "goal >= 50x on this CPU",
-                            d["seconds"] / med["stencil"] >= 50 if dev.type == "cpu" else None),
-                  goal_line(f"stencil vs dense relative error, {tag}", err, "goal <= 1e-4", err <= 1e-4, unit="")
+                  goal_line(f"dense / csr time, {tag}", d["seconds"] / med["csr"], "goal >= 50x on this CPU",
+                            d["seconds"] / med["csr"] >= 50 if dev.type == "cpu" else None),
+                  goal_line(f"csr vs dense relative error, {tag}", err, "goal <= 1e-4", err <= 1e-4, unit="")
                   .replace(f": {err:.2f}", f": {err:.1e}")]
         lines += [f"{s} vs dense relative error: {rel_err(res[s].cpu(), ref):.1e}" for s in schemes[1:]]
     log_results("bench/random_walk.py", dev, f"one image, {tag}; CAMs: smooth random maps, normalised; affinity: "
