@@ -79,16 +79,28 @@ def evaluate_cams(cams: list, ds, thresholds=THRESHOLDS, crf: bool = True, n_job
 
 # %% ../nbs/14_pipeline.ipynb #75670398
 def run_method(train_ds, valid_ds, method: str = "fbr", seed: int = 0, eval_ds=None, scales=(1.0, 0.5, 1.5, 2.0),
-               crf: bool = True, pseudo_dir=None, keep_cams: bool = False, also_eval: dict | None = None, **train_kw) -> dict:
+               crf: bool = True, pseudo_dir=None, keep_cams: bool = False, also_eval: dict | None = None,
+               refine: str = "crf", refine_kw: dict | None = None, **train_kw) -> dict:
     """Train `method` with `seed`, then compute and evaluate CAMs on `eval_ds` (default: the training images).
-    `also_eval` {name: dataset}: the same model is also scored on these (no pseudo masks); results under `res[name]`."""
+    `also_eval` {name: dataset}: the same model is also scored on these (no pseudo masks); results under `res[name]`.
+    `refine`: how the CAMs become the pseudo masks of `pseudo_dir`, scored as `mask_miou`: "crf" (the dense CRF of the
+    seeds), or "psa" / "irn" (an affinity network and random walk, notebook 23, with `refine_kw` for `refine_dataset`)."""
+    if refine not in ("crf", "psa", "irn"): raise ValueError(f"refine must be one of crf, psa, irn, got {refine!r}")
+    if refine == "crf" and refine_kw: raise ValueError("refine_kw is for refine='psa' or 'irn'")
     eval_ds = train_ds if eval_ds is None else eval_ds
     t0 = time.time()
     learn = train_cam_model(train_ds, valid_ds, method, seed=seed, **train_kw)
     t1 = time.time()
     cams = compute_cams(learn.model, eval_ds, scales)
     t2 = time.time()
-    res = evaluate_cams(cams, eval_ds, crf=crf, pseudo_dir=pseudo_dir)
+    res = evaluate_cams(cams, eval_ds, crf=crf, pseudo_dir=pseudo_dir if refine == "crf" else None)
+    if refine == "crf" and "crf_miou" in res: res["mask_miou"] = res["crf_miou"]
+    elif refine != "crf":
+        from fbr_nb.refine import refine_dataset          # notebook 23 builds on this one
+        rr = refine_dataset(eval_ds, cams, refine, out=pseudo_dir, **{"seed": seed, "progress": False, **(refine_kw or {})})
+        res.update(mask_miou=rr["mask_miou"], mask_iou=rr["mask_iou"], refine_s=rr["train_s"] + rr["walk_s"] + rr["confident_s"],
+                   confident_coverage=rr["confident_coverage"], confident_precision=rr["confident_precision"])
+    res["refine"] = refine
     for name, ds in (also_eval or {}).items():
         res[name] = evaluate_cams(compute_cams(learn.model, ds, scales), ds, crf=crf)
     res.update(method=method, seed=seed, train_s=t1 - t0, cams_s=t2 - t1, eval_s=time.time() - t2,

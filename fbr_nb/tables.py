@@ -16,10 +16,10 @@ from .train import method_config
 
 # %% auto #0
 __all__ = ['CLASS_ALIASES', 'TABLES', 'NOT_REPRODUCED', 'NOT_RUN_NOTES', 'SEED_VARIANTS', 'TABLE2_VARIANTS', 'TABLE2_PAPER_ROWS',
-           'code_version', 'run_key', 'cached_run', 'tables_dir', 'paper_table', 'run_variants', 'variant_summary',
-           'write_table', 'write_results', 'holdout_split', 'load_train_val', 'git_commit', 'run_settings',
-           'write_per_class_table', 'bank_inert_flags', 'check_results', 'paired_ci_table', 'measure_overhead',
-           'collect_readme']
+           'TABLE2_REFINE', 'TABLE2_MASK_PAPER_ROWS', 'code_version', 'run_key', 'cached_run', 'tables_dir',
+           'paper_table', 'run_variants', 'variant_summary', 'write_table', 'write_results', 'holdout_split',
+           'load_train_val', 'git_commit', 'run_settings', 'write_per_class_table', 'bank_inert_flags', 'check_results',
+           'paired_ci_table', 'measure_overhead', 'collect_readme', 'table2_mask_variants', 'table2_paper']
 
 # %% ../nbs/16_tables.ipynb #beca455c
 def _fingerprint_ds(ds) -> dict | None:
@@ -367,7 +367,7 @@ def measure_overhead(methods=("baseline", "ppc", "fbr"), n_classes: int = 20, si
 
 # %% ../nbs/16_tables.ipynb #ebc48661
 TABLES = [  # (results file stem, title, notebook)
-    ("table2_seeds", "Table II — seeds and CRF pseudo masks (PPC-based)", "table_seeds"),
+    ("table2_seeds", "Table II — seeds, CRF pseudo masks and PSA / IRN masks", "table_seeds"),
     ("table3_segmentation", "Table III — segmentation network on the pseudo masks (VOC-style val)", "table_segmentation"),
     ("table4_coco_segmentation", "Table IV — segmentation on COCO", "table_segmentation"),
     ("table6_components", "Table VI — components", "ablation_components"),
@@ -386,8 +386,9 @@ NOT_REPRODUCED = {
         "instance segmentation, COCO 2017, multi-GPU training), which is outside this package. Paper: ResNet-50 "
         "30.9 -> 32.9 AP, ResNet-101 32.1 -> 34.1 AP (`paper/table5_boxinst.csv`).",
     "Tables II–IV — the other methods' rows": "SEAM, EPS, AMN, RCA, ... are other codebases; their reported numbers are "
-        "in `paper/table2_seeds.csv`, `paper/table3_voc_segmentation.csv` and `paper/table4_coco_segmentation.csv`. "
-        "Table II's mask column (after PSA/IRN refinement) is not reproduced: our pseudo masks stop at the dense CRF.",
+        "in `paper/table2_seeds.csv`, `paper/table3_voc_segmentation.csv` and `paper/table4_coco_segmentation.csv`; "
+        "those rows are not reproduced. Table II's mask column is measured with this package's own PSA / IRN refinement (notebooks 19-23, "
+        "`table2_mask_variants`), not the other codebases'.",
 }
 NOT_RUN_NOTES = {  # what a table's section says when the default `make tables` cannot produce it
     "table4_coco_segmentation": "Not run here: Table IV needs COCO 2014 (`annotations/instances_{train,val}2014.json` and "
@@ -422,3 +423,19 @@ def collect_readme(results_dir=None, out=None) -> str:
 TABLE2_VARIANTS = {**SEED_VARIANTS, "SEAM": ("seam", {}), "FBR (SEAM-based)": ("seam_fbr", {})}
 TABLE2_PAPER_ROWS = {"PPC-style": "PPC", "FBR (PPC-based)": "Ours (PPC-based)", "SEAM": "SEAM",
                      "FBR (SEAM-based)": "Ours (SEAM-based)"}   # our row -> the paper's Table II row
+
+# %% ../nbs/16_tables.ipynb #7bdf71fd
+TABLE2_REFINE = {"TAP-CAM (no contrast)": "irn", "FBR (TAP-CAM-based)": "irn", "PPC-style": "psa", "FBR (PPC-based)": "psa",
+                 "SEAM": "psa", "FBR (SEAM-based)": "psa"}   # the paper's pairing: PSA for SEAM / PPC, IRN for AMN
+TABLE2_MASK_PAPER_ROWS = {**TABLE2_PAPER_ROWS, "TAP-CAM (no contrast)": "AMN", "FBR (TAP-CAM-based)": "Ours (AMN-based)"}
+
+def table2_mask_variants(refine_kw: dict | None = None) -> dict:
+    "Table II's rows (and TAP-CAM + FBR) as `run_variants` variants whose pseudo masks are refined as `TABLE2_REFINE` says."
+    rows = {**TABLE2_VARIANTS, "FBR (TAP-CAM-based)": ("fbr", {})}
+    return {name: (m, {**over, "refine": TABLE2_REFINE[name], **({"refine_kw": dict(refine_kw)} if refine_kw else {})})
+            for name, (m, over) in rows.items()}
+
+def table2_paper(rows: dict = TABLE2_MASK_PAPER_ROWS) -> dict:
+    "{our row: {'paper seed', 'paper +CRF', 'paper mask'}} from `paper/table2_seeds.csv`."
+    pt = {r["method"]: r for r in paper_table("table2_seeds")}
+    return {row: {"paper seed": pt[m]["seed"], "paper +CRF": pt[m]["crf"], "paper mask": pt[m]["mask"]} for row, m in rows.items()}
