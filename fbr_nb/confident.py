@@ -5,6 +5,8 @@
 # %% ../nbs/19_confident.ipynb #72fb8464
 from __future__ import annotations
 from dataclasses import dataclass
+from .extras import needs_extra
+needs_extra("train", "fbr_nb.confident", "numpy")
 import numpy as np
 import torch
 from .evaluate import crf_refine

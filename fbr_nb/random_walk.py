@@ -8,6 +8,8 @@ import math, os, warnings
 import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
 from typing import Callable
+from .extras import needs_extra
+needs_extra("train", "fbr_nb.random_walk", "numpy", "fastprogress")
 import numpy as np
 import torch
 import torch.nn.functional as F

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json, math, os, sys, time
 from pathlib import Path
 from .extras import needs_extra
-needs_extra("train", "fbr_nb.refine", "numpy", "fastcore", "fastai")
+needs_extra("train", "fbr_nb.refine", "numpy", "fastcore", "fastai", "fastprogress")
 import numpy as np
 import torch
 import torch.nn.functional as F
