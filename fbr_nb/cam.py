@@ -9,7 +9,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['cam_from_features', 'gap', 'tap', 'CAMClassifier', 'normalize_cams', 'pseudo_label', 'bg_mask_from_cams']
+__all__ = ['cam_from_features', 'gap', 'tap', 'CAMClassifier', 'normalize_cams', 'pseudo_label', 'bg_mask_from_cams',
+           'max_normalize']
 
 # %% ../nbs/01_cam.ipynb #304f52dc
 def cam_from_features(feats: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -63,3 +64,9 @@ def pseudo_label(norm_cams: torch.Tensor, labels: torch.Tensor, bg_score: float 
 def bg_mask_from_cams(norm_cams: torch.Tensor, labels: torch.Tensor, thresh: float = 0.05) -> torch.Tensor:
     "Pixels whose summed, label-masked FG CAM is below `thresh` (B,h,w) bool: Eq. 6's BG label, NROI pixels."
     return (norm_cams * (labels > 0).to(norm_cams.dtype)[..., None, None]).sum(1) < thresh
+
+# %% ../nbs/01_cam.ipynb #53b559b7
+def max_normalize(cams: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    "ReLU, then divide each (image, class) map of (..., h, w) by its maximum (at least `eps`): an all-zero map stays 0."
+    x = F.relu(cams)
+    return x / x.amax((-2, -1), keepdim=True).clamp_min(eps)

@@ -12,35 +12,17 @@ import numpy as np
 import torch
 from fastcore.script import call_parse, Param, store_true
 from .config import atomic_open
-from .data import synthetic_dataset, msrc_dataset, VOCSegDataset, COCOSegDataset, make_synthetic_voc
+from .data import make_synthetic_voc, synthetic_dataset, DATASETS, load_dataset
 from .train import train_cam_model, load_cam_model
 from .pipeline import compute_cams, evaluate_cams, compare_methods, summarize, summary_table, THRESHOLDS
 from .evaluate import crf_many, save_mask_png, plot_cam_grid, sweep_bg_threshold
 
 # %% auto #0
-__all__ = ['DATASETS', 'load_dataset', 'save_cams', 'load_cams', 'UsageError', 'check_device', 'check_data_args',
-           'check_train_args', 'check_cams_args', 'check_eval_args', 'check_crf_args', 'check_demo_args', 'cli_main',
-           'train_cli', 'cams_cli', 'eval_cli', 'crf_cli', 'run_demo', 'demo_cli']
+__all__ = ['save_cams', 'load_cams', 'UsageError', 'check_device', 'check_data_args', 'check_train_args', 'check_cams_args',
+           'check_eval_args', 'check_crf_args', 'check_demo_args', 'cli_main', 'train_cli', 'cams_cli', 'eval_cli',
+           'crf_cli', 'run_demo', 'demo_cli']
 
 # %% ../nbs/15_cli.ipynb #df1aa2c0
-DATASETS = ("synthetic", "msrc", "voc", "coco")
-
-def load_dataset(data: str = "synthetic", root=None, split: str = "train"):
-    "A dataset by name (`DATASETS`); `root` overrides the default location."
-    if data == "synthetic": return synthetic_dataset(root, split)
-    if data == "msrc": return msrc_dataset(root, split)
-    if data == "voc":
-        if root is None: raise ValueError("--data voc needs --root (the folder with JPEGImages, SegmentationClass, ImageSets)")
-        aug = Path(root) / "SegmentationClassAug"
-        return VOCSegDataset(root, split, mask_dir="SegmentationClassAug" if aug.is_dir() else "SegmentationClass")
-    if data == "coco":
-        if root is None: raise ValueError("--data coco needs --root (the folder with annotations/ and the images)")
-        cands = [Path(root) / "annotations" / f"instances_{split}{y}.json" for y in (2014, 2017)]
-        ann = next((p for p in cands if p.exists()), None)
-        if ann is None: raise FileNotFoundError(f"no COCO annotations for split {split!r}: tried {', '.join(map(str, cands))}")
-        return COCOSegDataset(root, ann.resolve(), skip_empty=True)
-    raise ValueError(f"unknown --data {data!r}; known: {', '.join(DATASETS)}")
-
 def _parse_scales(s: str) -> tuple:
     try: v = tuple(float(x) for x in s.split(","))
     except ValueError: raise UsageError(f"--scales must be comma-separated numbers, got {s!r}") from None

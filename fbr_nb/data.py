@@ -19,9 +19,9 @@ from .config import cache_dir, shared_data_dir
 
 # %% auto #0
 __all__ = ['VOC_CLASSES', 'MSRC_NAMES', 'MSRC_STUFF', 'MSRC_FG', 'MSRC_CLASSES', 'COCO_TO_VOC', 'SYN_CLASSES', 'SYN_BG_KINDS',
-           'SYN_COOC', 'voc_palette', 'VOCSegDataset', 'msrc_dataset', 'COCOSegDataset', 'make_synthetic_voc',
-           'synthetic_dataset', 'cooccurrence_share', 'cooccurrence_rate', 'stuff_companions', 'WithBGKind',
-           'overlay_mask', 'show_samples', 'SegTransform', 'collate']
+           'SYN_COOC', 'DATASETS', 'voc_palette', 'VOCSegDataset', 'msrc_dataset', 'COCOSegDataset',
+           'make_synthetic_voc', 'synthetic_dataset', 'load_dataset', 'cooccurrence_share', 'cooccurrence_rate',
+           'stuff_companions', 'WithBGKind', 'overlay_mask', 'show_samples', 'SegTransform', 'collate']
 
 # %% ../nbs/11_data.ipynb #486e5199
 VOC_CLASSES = ("aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
@@ -466,6 +466,25 @@ def synthetic_dataset(root=None, split: str = "train", transform: Optional[Calla
     ds = VOCSegDataset(root, split, classes=meta["classes"], transform=transform, extra_masks={"bg_kind": "BackgroundKind"})
     ds.meta, ds.cooc_map = meta, tuple(meta["cooc_map"])
     return ds
+
+# %% ../nbs/11_data.ipynb #dac90cd5
+DATASETS = ("synthetic", "msrc", "voc", "coco")
+
+def load_dataset(data: str = "synthetic", root=None, split: str = "train"):
+    "A dataset by name (`DATASETS`); `root` overrides the default location."
+    if data == "synthetic": return synthetic_dataset(root, split)
+    if data == "msrc": return msrc_dataset(root, split)
+    if data == "voc":
+        if root is None: raise ValueError("--data voc needs --root (the folder with JPEGImages, SegmentationClass, ImageSets)")
+        aug = Path(root) / "SegmentationClassAug"
+        return VOCSegDataset(root, split, mask_dir="SegmentationClassAug" if aug.is_dir() else "SegmentationClass")
+    if data == "coco":
+        if root is None: raise ValueError("--data coco needs --root (the folder with annotations/ and the images)")
+        cands = [Path(root) / "annotations" / f"instances_{split}{y}.json" for y in (2014, 2017)]
+        ann = next((p for p in cands if p.exists()), None)
+        if ann is None: raise FileNotFoundError(f"no COCO annotations for split {split!r}: tried {', '.join(map(str, cands))}")
+        return COCOSegDataset(root, ann.resolve(), skip_empty=True)
+    raise ValueError(f"unknown --data {data!r}; known: {', '.join(DATASETS)}")
 
 # %% ../nbs/11_data.ipynb #b04ea696
 def _as_list(x, nd):

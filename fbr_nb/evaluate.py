@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from .data import voc_palette, overlay_mask
 from .config import atomic_open
+from .cam import max_normalize
 
 # %% auto #0
 __all__ = ['ConfusionMatrix', 'per_class_table', 'normalize_cams', 'cams_to_seed', 'sweep_bg_threshold', 'multiscale_cams',
@@ -140,8 +141,7 @@ def _to_bchw(cams, name="cams"):
 def normalize_cams(cams, labels=None, eps: float = 1e-5):
     "ReLU, divide by the per-(image, channel) max (an all-zero channel stays 0), zero absent classes. Keeps numpy/torch and shape."
     x, is_np, squeeze = _to_bchw(cams)
-    x = x.float().relu()
-    x = x / x.amax(dim=(2, 3), keepdim=True).clamp_min(eps)
+    x = max_normalize(x.float(), eps)
     if labels is not None: x = x * _label_mask(labels, x.shape[0], x.shape[1], x.device)
     if squeeze: x = x[0]
     return x.cpu().numpy() if is_np else x

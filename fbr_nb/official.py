@@ -8,7 +8,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .queries import class_regions
-from .cam import bg_mask_from_cams, normalize_cams
+from .cam import bg_mask_from_cams, normalize_cams, max_normalize
 from .bank import NROIBank
 from .fb_contrast import fb_loss, zero_loss, aux_bg_loss, class_mean
 
@@ -95,8 +95,7 @@ def official_bg_masks(norm_cams: torch.Tensor, labels: torch.Tensor, pseudo: tor
 def max_norm_bg_label(cams: torch.Tensor, labels: torch.Tensor, thresh: float = 0.05) -> torch.Tensor:
     """The public code's auxiliary BG label (B,h,w) bool: raw CAMs, ReLU, divided by each map's max (no min
     subtraction), label-masked, summed over classes, below `thresh`."""
-    x = F.relu(cams.detach().float())
-    return bg_mask_from_cams(x / x.amax((-2, -1), keepdim=True).clamp_min(1e-5), labels, thresh)
+    return bg_mask_from_cams(max_normalize(cams.detach().float()), labels, thresh)
 
 # %% ../nbs/09a_official_code.ipynb #3dfa82be
 class BGPredictorCode(nn.Module):

@@ -19,7 +19,8 @@ from .affinity import AffinityNet, train_affinity_model, load_affinity_model, ch
 from .random_walk import walk_many, PSA_WALK, IRN_WALK
 from .backbone import BACKBONES
 from .train import PRECISIONS
-from .cli import UsageError, cli_main, check_data_args, check_device, load_dataset, _need, _finite, _one_process, _FREEZABLE
+from .cli import UsageError, cli_main, check_data_args, check_device, _need, _finite, _one_process, _FREEZABLE
+from .data import load_dataset
 
 # %% auto #0
 __all__ = ['REFINE_PRESETS', 'REFINE_METHODS', 'check_cams', 'read_cams', 'confident_maps', 'WithMasks', 'predict_affinity',

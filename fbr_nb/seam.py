@@ -14,7 +14,7 @@ needs_extra("train", "fbr_nb.seam", "fastai")
 from fastai.callback.core import Callback
 from .config import FBRConfig, tap_thresh_of
 from .backbone import Backbone
-from .cam import CAMClassifier
+from .cam import CAMClassifier, normalize_cams
 from .loss import FBRLoss, log_values
 
 # %% auto #0
@@ -163,11 +163,9 @@ def seam_settings(**kw) -> dict:
 
 # %% ../nbs/18_seam.ipynb #cfd96eed
 def minmax_norm(cams: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
-    "Per image and channel (y - min) / (max - min) of (C,H,W) or (B,C,H,W) maps (numpy or torch); a flat channel -> 0."
+    "Per image and channel (y - min) / (max - min) of non-negative (C,H,W) or (B,C,H,W) maps (numpy or torch); a flat channel -> 0."
     is_np = not isinstance(cams, torch.Tensor)
-    x = torch.as_tensor(cams).float()
-    mn, mx = x.amin((-2, -1), keepdim=True), x.amax((-2, -1), keepdim=True)
-    y = F.relu(x - mn) / (mx - mn).clamp_min(eps)
+    y = normalize_cams(torch.as_tensor(cams).float(), eps=eps)   # notebook 01: ReLU, then min-max
     return y.numpy() if is_np else y
 
 # %% ../nbs/18_seam.ipynb #fcf20320

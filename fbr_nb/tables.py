@@ -174,9 +174,9 @@ def holdout_split(ds, every: int):
 
 def load_train_val(data: str = "synthetic", data_root=None, n_train: int = 300, n_val: int = 60, img_size: int = 128,
                    holdout: int | None = None):
-    """Train and val datasets by name (see `fbr_nb.cli.load_dataset`); the synthetic set is generated at the given
+    """Train and val datasets by name (see `fbr_nb.data.load_dataset`); the synthetic set is generated at the given
     size. `holdout=k`: the data has no val split, so every k-th training image is held out as val (`holdout_split`)."""
-    from fbr_nb.cli import load_dataset
+    from fbr_nb.data import load_dataset
     from fbr_nb.data import make_synthetic_voc, synthetic_dataset
     if data == "synthetic":
         root = make_synthetic_voc(data_root, n_train=n_train, n_val=n_val, size=img_size)
