@@ -149,7 +149,9 @@ def summary_table(summary: dict, keys=("seed_miou", "crf_miou", "cooc_share"),
 
 # %% ../nbs/14_pipeline.ipynb #b2e0c002
 def paired_differences(runs: list, a: str, b: str, keys=("seed_miou",)) -> dict:
-    "Per key: per-seed differences `a - b` in points (seeds both ran, ascending) and their mean / std (ddof=1; 0 for one seed)."
+    """Per key: per-seed differences `a - b` in points (seeds both ran, ascending), their mean / std (ddof=1; 0 for one
+    seed) and `ci`, the comparison in the project's one format (`fbr_nb.stats`: mean [95 % interval], n, detectable effect)."""
+    from fbr_nb.stats import paired_stats, format_paired
     ra = {r["seed"]: r for r in runs if r["method"] == a}
     rb = {r["seed"]: r for r in runs if r["method"] == b}
     common = sorted(set(ra) & set(rb))
@@ -157,14 +159,15 @@ def paired_differences(runs: list, a: str, b: str, keys=("seed_miou",)) -> dict:
     out = {"seeds": common}
     for k in keys:
         d = [100 * (ra[s][k] - rb[s][k]) for s in common if k in ra[s] and k in rb[s]]
-        if d: out[k] = dict(diffs=d, mean=float(np.mean(d)), std=float(np.std(d, ddof=1)) if len(d) > 1 else 0.0)
+        if d: out[k] = dict(diffs=d, mean=float(np.mean(d)), std=float(np.std(d, ddof=1)) if len(d) > 1 else 0.0,
+                            ci=format_paired(paired_stats(d)))
     return out
 
 def paired_table(diffs: dict, keys=("seed_miou",)) -> str:
-    "Markdown table of `{pair name: paired_differences(...)}`: mean ± std and the per-seed values."
+    "Markdown table of `{pair name: paired_differences(...)}`: each comparison in the one format, then its per-seed values."
     rows = ["| difference | seeds | " + " | ".join(f"{k} (points)" for k in keys) + " |", "|" + "---|" * (len(keys) + 2)]
     for name, d in diffs.items():
-        cells = [f"{d[k]['mean']:+.1f} ± {d[k]['std']:.1f} ({', '.join(f'{v:+.1f}' for v in d[k]['diffs'])})" if k in d else "–"
+        cells = [f"{d[k]['ci']} (per seed {', '.join(f'{v:+.1f}' for v in d[k]['diffs'])})" if k in d else "–"
                  for k in keys]
         rows.append(f"| {name} | {len(d['seeds'])} | " + " | ".join(cells) + " |")
     return "\n".join(rows)

@@ -23,9 +23,9 @@ $PY bench/nroi_kmeans.py --device "$DEVICE" $BK >> "$OUT/bench.txt" 2>&1 || echo
 $PY bench/fbr_step.py --device "$DEVICE" $BS >> "$OUT/bench.txt" 2>&1 || echo "fbr_step.py failed" >> "$OUT/bench.txt"
 cp bench/results.md "$OUT/results.md"
 if [ "$SMOKE" = 1 ]; then SA="--size 64 --epochs 1 --n_train 8 --scales 0.25 --variants baseline fbr_paper --seeds 0 --jobs 2 --freeze 4"
-# GPU: the baseline, the paper's FBR, the public code's FBR and the control, 3 seeds: 12 runs at once (12 MSRC runs
-# at 320 px, 20 epochs took 410 s on an H200 before issue #11)
-else SA="--variants baseline fbr_paper fbr_code null_heads --seeds 0 1 2 --jobs 12 --threads 1"; fi
+# GPU: the baseline, the paper's FBR, both public versions' FBR (EPS/PPC, AMN) and the control, 4 seeds: 20 runs at
+# once (12 MSRC runs at 320 px, 20 epochs took 410 s on an H200 before the no-sync work; 20 may need STUDY_S ~ 700)
+else SA="--variants baseline fbr_paper fbr_code fbr_amn null_heads --seeds 0 1 2 3 --jobs 20 --threads 1"; fi
 timeout "$STUDY_S" $PY tools/gpu_study.py --data "$DATA" --out "$OUT" --device "$DEVICE" $SA > "$OUT/study.txt" 2>&1
 echo "study exit $?" >> "$OUT/study.txt"
 tail -n 30 "$OUT/bench.txt" "$OUT/study.txt"

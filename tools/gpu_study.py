@@ -16,7 +16,7 @@ from fbr_nb.jobs import run_jobs, variant_job, component_jobs, read_jsonl, paire
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", required=True, help="MSRC in VOC layout"); ap.add_argument("--out", required=True)
-    ap.add_argument("--variants", nargs="+", default=["baseline", "fbr_paper", "fbr_code", "fb_only", "if_only", "aux_only",
+    ap.add_argument("--variants", nargs="+", default=["baseline", "fbr_paper", "fbr_code", "fbr_code_1view", "fbr_amn", "fb_only", "if_only", "aux_only",
                                                        "fgbg_cos_only", "null_heads"])
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--size", type=int, default=320); ap.add_argument("--epochs", type=int, default=20)
@@ -45,7 +45,7 @@ def main(argv=None):
         print(f"\nseed mIoU ({lab}), mean ± std; paired difference to the baseline per seed")
         for v in a.variants:
             if v not in s: continue
-            d = s[v]; diff = "" if "diffs" not in d else (f"  Δ {d['diff_mean']:+.1f} ± {d['diff_std']:.1f} ("
+            d = s[v]; diff = "" if "diffs" not in d else (f"  Δ {d['diff_ci']} (per seed "
                                                           + ", ".join(f"{x:+.1f}" for x in d["diffs"].values()) + ")")
             print(f"  {v:14s} n={d['n']}  {d['mean']:.1f} ± {d['std']:.1f}{diff}")
     return 0 if all(r["error"] is None for r in recs) else 1
