@@ -138,7 +138,9 @@ def build(out=ROOT / "_site", notebooks=None, readme=ROOT / "README.md", execute
                             mathjax_url=MATHJAX_URL)
     nbs = [(p, nbformat.read(p, as_version=4)) for p in notebooks]
     pages, targets = [], {}
-    guides = [Path(p).resolve() for p in guides] if guides is not None else sorted((ROOT / "docs").glob("*.md"))
+    order = ["results", "notebooks", "performance", "multi_gpu", "errors", "testing", "developing"]   # a reader's order
+    guides = [Path(p).resolve() for p in guides] if guides is not None else \
+        sorted((ROOT / "docs").glob("*.md"), key=lambda p: (order.index(p.stem) if p.stem in order else len(order), p.stem))
     for p in guides:
         text = p.read_text(encoding="utf-8")
         title = m.group(1).strip() if (m := re.search(r"^#\s+(.+)$", text, re.M)) else p.stem
