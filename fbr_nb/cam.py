@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['cam_from_features', 'gap', 'tap', 'CAMClassifier', 'normalize_cams', 'pseudo_label', 'bg_mask_from_cams',
-           'max_normalize']
+           'max_normalize', 'rescale']
 
 # %% ../nbs/01_cam.ipynb #304f52dc
 def cam_from_features(feats: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -70,3 +70,14 @@ def max_normalize(cams: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
     "ReLU, then divide each (image, class) map of (..., h, w) by its maximum (at least `eps`): an all-zero map stays 0."
     x = F.relu(cams)
     return x / x.amax((-2, -1), keepdim=True).clamp_min(eps)
+
+# %% ../nbs/01_cam.ipynb #d9857ac6
+def rescale(x: torch.Tensor, scale: float | None = None, size=None, align_corners: bool = True) -> torch.Tensor:
+    "Bilinear resize of (B,K,h,w) by `scale` or to `size` (h, w); a no-op when the size does not change."
+    if (scale is None) == (size is None): raise ValueError("rescale: give exactly one of scale and size")
+    if size is None:
+        if not scale > 0: raise ValueError(f"rescale: scale must be > 0, got {scale}")
+        size = (max(1, round(x.shape[-2] * scale)), max(1, round(x.shape[-1] * scale)))
+    size = tuple(int(s) for s in size)
+    if size == tuple(x.shape[-2:]): return x
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=align_corners)

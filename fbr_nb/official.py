@@ -8,7 +8,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .queries import class_regions
-from .cam import bg_mask_from_cams, normalize_cams, max_normalize
+from .cam import bg_mask_from_cams, normalize_cams, max_normalize, rescale
 from .bank import NROIBank
 from .fb_contrast import fb_loss, zero_loss, aux_bg_loss, class_mean
 
@@ -147,8 +147,7 @@ def official_proto_cams(norm_cams: torch.Tensor, pseudo: torch.Tensor, labels: t
 def second_view_input(x: torch.Tensor, scale: float) -> torch.Tensor:
     "The public code's second view: the whole batch `x` (B,3,H,W) resized by `scale` (bilinear, align_corners=True)."
     if not 0 < scale < 1: raise ValueError(f"second view scale must lie in (0, 1), got {scale!r}")
-    size = [max(1, round(s * scale)) for s in x.shape[-2:]]
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=True)
+    return rescale(x, scale)
 
 def average_views(a: dict, b: dict) -> dict:
     "Two views' `FBRLoss` outputs -> one: every term and count (a 0-d tensor or a number in both) is the mean of the two."

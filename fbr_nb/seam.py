@@ -14,26 +14,16 @@ needs_extra("train", "fbr_nb.seam", "fastai")
 from fastai.callback.core import Callback
 from .config import FBRConfig, tap_thresh_of
 from .backbone import Backbone
-from .cam import CAMClassifier, normalize_cams
+from .cam import CAMClassifier, normalize_cams, rescale
 from .loss import FBRLoss, log_values
 
 # %% auto #0
-__all__ = ['SEAM_METHODS', 'MIN_VIEW_GRID', 'rescale', 'max_norm', 'pcm_input', 'pcm_affinity', 'pcm_refine', 'PCM',
-           'features_with_taps', 'er_loss', 'max_onehot', 'ecr_loss', 'min_pool_loss', 'seam_settings', 'minmax_norm',
-           'SEAMNet', 'seam_inference', 'TermsCallback', 'SEAMCallback', 'local_mass']
+__all__ = ['SEAM_METHODS', 'MIN_VIEW_GRID', 'max_norm', 'pcm_input', 'pcm_affinity', 'pcm_refine', 'PCM', 'features_with_taps',
+           'er_loss', 'max_onehot', 'ecr_loss', 'min_pool_loss', 'seam_settings', 'minmax_norm', 'SEAMNet',
+           'seam_inference', 'TermsCallback', 'SEAMCallback', 'local_mass']
 
 # %% ../nbs/18_seam.ipynb #f95bd907
 SEAM_METHODS = ("seam", "seam_fbr")
-
-def rescale(x: torch.Tensor, scale: float | None = None, size=None, align_corners: bool = True) -> torch.Tensor:
-    "Bilinear resize of (B,K,h,w) by `scale` or to `size` (h, w); a no-op when the size does not change."
-    if (scale is None) == (size is None): raise ValueError("rescale: give exactly one of scale and size")
-    if size is None:
-        if not scale > 0: raise ValueError(f"rescale: scale must be > 0, got {scale}")
-        size = (max(1, round(x.shape[-2] * scale)), max(1, round(x.shape[-1] * scale)))
-    size = tuple(int(s) for s in size)
-    if size == tuple(x.shape[-2:]): return x
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=align_corners)
 
 # %% ../nbs/18_seam.ipynb #f8c7a0db
 def max_norm(x: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
