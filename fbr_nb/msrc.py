@@ -10,7 +10,7 @@ needs_extra("train", "fbr_nb.msrc", "numpy", "fastai")
 from .jobs import subset
 
 # %% auto #0
-__all__ = ['msrc_job', 'load_kept_cams']
+__all__ = ['msrc_job', 'load_kept_cams', 'msrc_mask_job']
 
 # %% ../nbs/16c_msrc.ipynb #7d2d8fd1
 def msrc_job(method: str, seed: int, data_root=None, out_dir=None, keep: bool = False, n_train: int | None = None,
@@ -42,3 +42,46 @@ def load_kept_cams(path) -> dict:
     "The CAMs `msrc_job(keep=True)` saved: {(image index, class index): (H, W) float16 array}."
     import numpy as np
     with np.load(path) as z: return {tuple(int(p) for p in k.split("_")): z[k] for k in z.files}
+
+# %% ../nbs/16c_msrc.ipynb #b48a6878
+def msrc_mask_job(method: str, seed: int, refine: str, data_root=None, out_dir=None, n_train: int | None = None,
+                  n_val: int | None = None, scales=(1.0,), aff_epochs: int = 3, aff_size: int = 160, aff_bs: int = 8,
+                  aff_freeze_blocks: int | None = None, refine_jobs: int = 1, **train_kw) -> dict:
+    """Seeds -> masks on MSRC for `run_jobs`: train `method` with `seed` on the training photos (`n_train`, evenly spread,
+    or all); seed mIoU (and co-occurrence share) of its CAMs on the training and val photos (`n_val`) under `train` / `val`;
+    `refine` ("psa" or "irn") trains an affinity network on the training photos' confident labels (`aff_epochs` at
+    `aff_size`, backbone frozen as the CAM network's unless `aff_freeze_blocks`), and its masks are scored on both
+    splits (`mask_miou`). Masks go to `out_dir/masks_{train,val}_<method>_s<seed>/`, the network to `out_dir/aff_<method>_s<seed>.pth`."""
+    import tempfile, time
+    from fbr_nb.data import msrc_dataset, stuff_companions, WithBGKind
+    from fbr_nb.pipeline import run_method, compute_cams, evaluate_cams
+    from fbr_nb.refine import refine_dataset, refine_masks, masks_miou, REFINE_PRESETS
+    from fbr_nb.affinity import load_affinity_model
+    if refine not in REFINE_PRESETS: raise ValueError(f"msrc_mask_job: refine must be one of {sorted(REFINE_PRESETS)}, got {refine!r}")
+    out = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="msrc_mask_job."))
+    out.mkdir(parents=True, exist_ok=True)
+    tr, va = subset(msrc_dataset(data_root, "train"), n_train), subset(msrc_dataset(data_root, "val"), n_val)
+    cooc = stuff_companions(tr)
+    ev = {"train": WithBGKind(tr, cooc), "val": WithBGKind(va, cooc)}
+    r = run_method(tr, va, method, seed, eval_ds=ev["val"], scales=tuple(scales), crf=False, keep_cams=True,
+                   **{"progress": False, **train_kw})
+    cams = {"val": r.pop("cams")}; model = r.pop("model")
+    t0 = time.time()
+    cams["train"] = compute_cams(model, ev["train"], tuple(scales))
+    seeds_ = {"val": {k: r[k] for k in ("seed_miou", "bg_thresh", "cooc_share", "seed_iou")},
+              "train": {k: v for k, v in evaluate_cams(cams["train"], ev["train"], crf=False).items()
+                        if k in ("seed_miou", "bg_thresh", "cooc_share", "seed_iou")}}
+    t1 = time.time()
+    tag, dev = f"{method}_s{seed}", train_kw.get("device")
+    fb = train_kw.get("freeze_blocks", 0) if aff_freeze_blocks is None else aff_freeze_blocks
+    rr = refine_dataset(tr, cams["train"], refine, out=out / f"masks_train_{tag}", aff_ckpt=out / f"aff_{tag}.pth",
+                        backbone=train_kw.get("backbone", "efficientnet_lite2"), epochs=aff_epochs, bs=aff_bs, size=aff_size,
+                        seed=seed, freeze_blocks=fb, n_jobs=refine_jobs, progress=False, device=dev)
+    net = load_affinity_model(out / f"aff_{tag}.pth", device=dev)
+    mv = masks_miou(refine_masks(net, va, cams["val"], out=out / f"masks_val_{tag}", n_jobs=refine_jobs, progress=False, device=dev), va)
+    res = {split: {**seeds_[split], "mask_miou": m["miou"], "mask_iou": m["iou"]}
+           for split, m in (("train", {"miou": rr["mask_miou"], "iou": rr["mask_iou"]}), ("val", mv))}
+    res["train"].update(confident_coverage=rr["confident_coverage"], confident_precision=rr["confident_precision"])
+    return dict(method=method, seed=seed, refine=refine, **res, train_s=r["train_s"], cams_s=r["cams_s"] + t1 - t0,
+                refine_s=time.time() - t1, aff_train_s=rr["train_s"], n_train=len(tr), n_val=len(va), out_dir=str(out),
+                masks={s: str(out / f"masks_{s}_{tag}") for s in ("train", "val")})
