@@ -13,7 +13,7 @@ help:
 	@echo "make test   - install (once), then run every notebook's tests (nbdev_test) and tests/ (pytest)"
 	@echo "make demo   - install (once), then generate the embedded data, train baseline and +FBR, print the table"
 	@echo "make test-all - as test, including the cells flagged slow"
-	@echo "make tables - run every paper_tables notebook at its defaults (JOBS=2 at a time; ~1.5 h on 2 cores), then paper_tables/README.md"
+	@echo "make tables - run every paper_tables notebook at its defaults (JOBS=2 at a time; ~2 h on 2 cores), keep their executed copies in paper_tables/executed/, then paper_tables/README.md"
 	@echo "make nbs-outputs - execute the method notebooks (nbs/NN*.ipynb) in place, the cells nbdev_test runs, and clean them: committed with outputs"
 	@echo "make docs   - render README + every notebook + the executed experiments + every module as HTML into _site/ (offline; open _site/index.html)"
 	@echo "make experiment NAME=table_overhead ARGS='-p size 64' - run one experiment notebook, keep its executed copy in paper_tables/executed/"
@@ -50,7 +50,8 @@ TABLE_NBS ?= table_seeds ablation_components ablation_loss_weights ablation_samp
              ablation_aux_weight ablation_heads ablation_pooling table_segmentation table_per_class
 SERIAL_NBS ?= table_overhead
 JOBS ?= 2
-PAPERMILL = papermill -k fbr_nb nbs/{}.ipynb paper_tables/results/{}.ipynb --log-output > paper_tables/results/{}.log 2>&1 \
+# each through tools/run_experiment.py: its executed copy (stamped) replaces paper_tables/executed/{}.ipynb when it succeeds
+PAPERMILL = python tools/run_experiment.py {} > paper_tables/results/{}.log 2>&1 \
             && echo "done: {}" || { echo "FAILED: {} (see paper_tables/results/{}.log)"; exit 255; }
 tables: $(STAMP)
 	mkdir -p paper_tables/results
