@@ -1,7 +1,8 @@
-"""table_seeds and table_segmentation ask the run cache for the same runs: their shared parameters have the same
+"""table_seeds, table_segmentation and table_per_class ask the run cache for the same runs: their shared parameters have the same
 defaults, they call `run_variants` with the same settings, and the rows table_segmentation trains on have the same
 run keys as table_seeds' rows (so `make tables` trains each CAM network and affinity network once)."""
 import ast, json
+import pytest
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,15 +32,24 @@ SHARED = ("data", "data_root", "n_train", "n_val", "img_size", "seeds", "epochs"
           "backbone", "weights", "scales", "device", "refine", "aff_epochs", "cache")
 
 
-def test_shared_parameters_have_the_same_defaults():
-    a, b = _params("table_seeds"), _params("table_segmentation")
+OTHERS = ("table_segmentation", "table_per_class")     # notebooks that read table_seeds' runs
+
+
+@pytest.mark.parametrize("nb", OTHERS)
+def test_shared_parameters_have_the_same_defaults(nb):
+    a, b = _params("table_seeds"), _params(nb)
     diff = {k: (a.get(k, "<missing>"), b.get(k, "<missing>")) for k in SHARED if a.get(k, "<missing>") != b.get(k, "<missing>")}
-    assert not diff, f"table_seeds vs table_segmentation defaults differ: {diff}"
-    assert b["refine"] is True and set(b["methods"]) <= {"PPC-style", "FBR (PPC-based)", "TAP-CAM (no contrast)"}
+    assert not diff, f"table_seeds vs {nb} defaults differ: {diff}"
+    assert b["refine"] is True
 
 
-def test_run_variants_called_alike():
-    a, b = _run_variants_call("table_seeds"), _run_variants_call("table_segmentation")
+def test_segmentation_methods_are_table_rows():
+    assert set(_params("table_segmentation")["methods"]) <= {"PPC-style", "FBR (PPC-based)", "TAP-CAM (no contrast)"}
+
+
+@pytest.mark.parametrize("nb", OTHERS)
+def test_run_variants_called_alike(nb):
+    a, b = _run_variants_call("table_seeds"), _run_variants_call(nb)
     assert a == b, f"run_variants keywords differ: {set(a.items()) ^ set(b.items())}"
 
 
