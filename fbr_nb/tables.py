@@ -157,9 +157,11 @@ def write_table(name: str, summary: dict, paper: dict | None = None, settings: d
         md.append(f"| {r['variant']} | " + " | ".join(pv) + f" | {r['runs']} | " + " | ".join(cells) + " |")
     if runs is not None:
         ok = [r for r in runs if r["variant"] in summary and (r["variant"] == base or not (flags or {}).get(r["variant"]))]
-        md += ["", f"Paired differences against the base row **{base}** (points; mean [95 % interval] over the seeds both "
-               "rows ran, n, the smallest effect those seeds could detect; then the per-seed differences):", "",
-               paired_ci_table(ok, base, tuple(present))]
+        if (flags or {}).get(base): md += ["", f"No paired differences: the base row **{base}** is not a result ({flags[base]})."]
+        elif len({r["variant"] for r in ok}) < 2: md += ["", f"No paired differences: no unflagged row besides the base row **{base}**."]
+        else: md += ["", f"Paired differences against the base row **{base}** (points; mean [95 % interval] over the seeds "
+                     "both rows ran, n, the smallest effect those seeds could detect; then the per-seed differences):", "",
+                     paired_ci_table(ok, base, tuple(present))]
     return write_results(name, rows, md, settings, notes, results_dir)
 
 def write_results(name: str, rows: list, md_lines: list, settings: dict | None = None, notes: str | None = None,
