@@ -19,7 +19,8 @@ __all__ = ['CLASS_ALIASES', 'TABLES', 'NOT_REPRODUCED', 'NOT_RUN_NOTES', 'SEED_V
            'TABLE2_REFINE', 'TABLE2_MASK_PAPER_ROWS', 'code_version', 'run_key', 'cached_run', 'tables_dir',
            'paper_table', 'run_variants', 'variant_summary', 'write_table', 'write_results', 'holdout_split',
            'load_train_val', 'git_commit', 'run_settings', 'write_per_class_table', 'bank_inert_flags', 'check_results',
-           'paired_ci_table', 'measure_overhead', 'collect_readme', 'table2_mask_variants', 'table2_paper']
+           'paired_ci_table', 'measure_overhead', 'collect_readme', 'table2_mask_variants', 'table2_paper',
+           'table_variants']
 
 # %% ../nbs/16_tables.ipynb #beca455c
 def _fingerprint_ds(ds) -> dict | None:
@@ -117,12 +118,21 @@ def variant_summary(runs: list, keys=("seed_miou", "crf_miou", "cooc_share")) ->
 
 def write_table(name: str, summary: dict, paper: dict | None = None, settings: dict | None = None,
                 keys=("seed_miou", "crf_miou", "cooc_share"), paper_label: str = "paper mIoU",
-                results_dir=None, notes: str | None = None, flags: dict | None = None) -> str:
+                results_dir=None, notes: str | None = None, flags: dict | None = None, runs: list | None = None,
+                base: str | None = None) -> str:
     """Write `<results_dir>/<name>.csv` and `.md` (ours: mean ± std in %; the paper's value per row from `paper`)
     and return the markdown. A `paper` value is a number (column `paper_label`) or a dict {column: number} for
     tables with several reported columns. `notes` go under the table. `flags` {row: reason} marks rows whose
     setting could not act in their runs (`bank_inert_flags`): the markdown prints the reason instead of numbers,
-    the CSV keeps them with the reason in a `flag` column."""
+    the CSV keeps them with the reason in a `flag` column. `runs` (those `summary` was made of: `variant`, `seed`,
+    `keys` as fractions) with `base` (the table's control row) add per row the seeds (`seeds`) and each key's
+    per-seed values in % (`<key>_seeds`), in seed order, and under the table every other unflagged row minus
+    `base`, paired by seed (`paired_ci_table`)."""
+    if (runs is None) != (base is None): raise ValueError(f"write_table({name!r}): give both runs and base, or neither")
+    if runs is not None:
+        have = list(dict.fromkeys(r["variant"] for r in runs))
+        if base not in have: raise ValueError(f"write_table({name!r}): the base row {base!r} has no runs; rows: {have}")
+        if missing := [v for v in summary if v not in have]: raise ValueError(f"write_table({name!r}): no runs of rows {missing}")
     paper = {v: (p if isinstance(p, dict) else {paper_label: p}) for v, p in (paper or {}).items()}
     pcols = list(dict.fromkeys(c for p in paper.values() for c in p)) or [paper_label]
     rows = []
@@ -131,6 +141,11 @@ def write_table(name: str, summary: dict, paper: dict | None = None, settings: d
         for k in keys:
             if k in d: row[f"{k}_mean"], row[f"{k}_std"] = round(d[k][0], 2), round(d[k][1], 2)
         if flags is not None: row["flag"] = flags.get(v)
+        if runs is not None:
+            rs = sorted((r for r in runs if r["variant"] == v), key=lambda r: r["seed"])
+            row["seeds"] = " ".join(str(r["seed"]) for r in rs)
+            for k in keys:
+                if k in d: row[f"{k}_seeds"] = " ".join(f"{100 * r[k]:.2f}" if k in r else "nan" for r in rs)
         rows.append(row)
     present = [k for k in keys if any(f"{k}_mean" in r for r in rows)]
     md = ["| variant | " + " | ".join(pcols) + " | runs | " + " | ".join(f"ours: {k}" for k in present) + " |",
@@ -140,6 +155,13 @@ def write_table(name: str, summary: dict, paper: dict | None = None, settings: d
         cells = [f"{r[f'{k}_mean']:.1f} ± {r[f'{k}_std']:.1f}" if f"{k}_mean" in r else "–" for k in present]
         if r.get("flag"): cells = [f"not a result: {r['flag']}"] + ["–"] * (len(present) - 1)
         md.append(f"| {r['variant']} | " + " | ".join(pv) + f" | {r['runs']} | " + " | ".join(cells) + " |")
+    if runs is not None:
+        ok = [r for r in runs if r["variant"] in summary and (r["variant"] == base or not (flags or {}).get(r["variant"]))]
+        if (flags or {}).get(base): md += ["", f"No paired differences: the base row **{base}** is not a result ({flags[base]})."]
+        elif len({r["variant"] for r in ok}) < 2: md += ["", f"No paired differences: no unflagged row besides the base row **{base}**."]
+        else: md += ["", f"Paired differences against the base row **{base}** (points; mean [95 % interval] over the seeds "
+                     "both rows ran, n, the smallest effect those seeds could detect; then the per-seed differences):", "",
+                     paired_ci_table(ok, base, tuple(present))]
     return write_results(name, rows, md, settings, notes, results_dir)
 
 def write_results(name: str, rows: list, md_lines: list, settings: dict | None = None, notes: str | None = None,
@@ -205,9 +227,11 @@ CLASS_ALIASES = {"plane": "aeroplane", "airplane": "aeroplane", "motorcycle": "m
                  "potted plant": "pottedplant", "tv": "tvmonitor", "couch": "sofa"}
 
 def write_per_class_table(name: str, runs: list, class_names, paper: dict | None = None, key: str = "crf_iou",
-                          settings: dict | None = None, results_dir=None, notes: str | None = None) -> str:
+                          settings: dict | None = None, results_dir=None, notes: str | None = None, base: str | None = None) -> str:
     """Per-class IoU table: `runs` carry `variant` and `key` (per-class IoU, background first); `paper` is
-    {column: {class: IoU in %}}. Writes `<name>.csv` / `.md`, returns the markdown."""
+    {column: {class: IoU in %}}. Writes `<name>.csv` / `.md`, returns the markdown. `base` (a row; the runs then need
+    `seed`) adds under the table each other row's mIoU (the mean over the classes, as in the mIoU row) minus `base`'s,
+    paired by seed (`paired_ci_table`)."""
     import numpy as np
     names = ["background", *class_names]
     variants = list(dict.fromkeys(r["variant"] for r in runs))
@@ -249,6 +273,10 @@ def write_per_class_table(name: str, runs: list, class_names, paper: dict | None
         if len(variants) > 1: cells.append("–" if r["ours: diff"] is None else f"{r['ours: diff']:+.1f}")
         if len(pcols) > 1: cells.append("–" if r["paper: diff"] is None else f"{r['paper: diff']:+.1f}")
         md.append(f"| {r['class']} | " + " | ".join(cells) + " |")
+    if base is not None:
+        per_run = [dict(variant=r["variant"], seed=r["seed"], miou=float(np.nanmean(np.asarray(r[key], float)))) for r in runs]
+        md += ["", f"Paired differences of the mIoU row against **{base}** (points; mean [95 % interval], n, detectable "
+               "effect; per-seed differences):", "", paired_ci_table(per_run, base, ("miou",))]
     return write_results(name, rows, md, settings, notes, results_dir)
 
 # %% ../nbs/16_tables.ipynb #e65ef2ce
@@ -265,7 +293,8 @@ def bank_inert_flags(runs: list) -> dict:
     return flags
 
 def check_results(name: str, variants, n_runs: int, results_dir=None, keys=("seed_miou",)) -> list:
-    "Read `<name>.csv` back: exactly `variants` as rows, `n_runs` runs each, finite mean and std of `keys` (unflagged rows)."
+    """Read `<name>.csv` back: exactly `variants` as rows, `n_runs` runs each, finite mean and std of `keys`; where the
+    table kept its runs (`seeds` column), `n_runs` seeds and finite per-seed values of `keys`."""
     p = (Path(results_dir) if results_dir is not None else tables_dir() / "results") / f"{name}.csv"
     if not p.exists(): raise FileNotFoundError(f"results table {p} was not written")
     with open(p, newline="") as f: rows = list(csv.DictReader(f))
@@ -278,6 +307,12 @@ def check_results(name: str, variants, n_runs: int, results_dir=None, keys=("see
                 v = r.get(f"{k}_{s}")
                 if v in (None, "") or not math.isfinite(float(v)):
                     raise AssertionError(f"{p.name}: row {r['variant']!r} has {k}_{s} = {v!r}")
+        if r.get("seeds"):                            # written with its runs: per-seed values, one per run
+            if len(r["seeds"].split()) != n_runs: raise AssertionError(f"{p.name}: row {r['variant']!r} has seeds {r['seeds']!r}, expected {n_runs}")
+            for k in keys:
+                vals = (r.get(f"{k}_seeds") or "").split()
+                if len(vals) != n_runs or not all(math.isfinite(float(x)) for x in vals):
+                    raise AssertionError(f"{p.name}: row {r['variant']!r} has {k}_seeds = {r.get(f'{k}_seeds')!r}")
     return rows
 
 # %% ../nbs/16_tables.ipynb #paired-ci-code
@@ -439,3 +474,13 @@ def table2_paper(rows: dict = TABLE2_MASK_PAPER_ROWS) -> dict:
     "{our row: {'paper seed', 'paper +CRF', 'paper mask'}} from `paper/table2_seeds.csv`."
     pt = {r["method"]: r for r in paper_table("table2_seeds")}
     return {row: {"paper seed": pt[m]["seed"], "paper +CRF": pt[m]["crf"], "paper mask": pt[m]["mask"]} for row, m in rows.items()}
+
+# %% ../nbs/16_tables.ipynb #table-variants-code
+def table_variants(refine: bool = True, aff_epochs: int = 3, size: int = 128, bs: int = 8, freeze_blocks: int = 3,
+                   rows=None) -> dict:
+    """`table2_mask_variants` with the affinity network's `refine_kw` from these settings (`refine=True`), or
+    `TABLE2_VARIANTS` (CRF masks), restricted to `rows` (in that order) when given."""
+    v = table2_mask_variants(dict(epochs=aff_epochs, size=size, bs=bs, freeze_blocks=freeze_blocks)) if refine else TABLE2_VARIANTS
+    if rows is None: return dict(v)
+    if missing := [r for r in rows if r not in v]: raise ValueError(f"table_variants: no rows {missing}; rows: {list(v)}")
+    return {r: v[r] for r in rows}

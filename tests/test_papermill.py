@@ -19,6 +19,7 @@ def test_ablation_k_runs_through_papermill(tmp_path):
     assert [row["variant"] for row in rows] == ["K=4"]          # -p K 4 ran exactly one value
     assert rows[0]["paper mIoU"] == "74.6"                       # the paper's number for K=4 next to ours
     assert 0 <= float(rows[0]["seed_miou_mean"]) <= 100
+    assert rows[0]["seeds"] == "0" and float(rows[0]["seed_miou_seeds"]) == float(rows[0]["seed_miou_mean"])   # its one run
     md = (res / "table8_k_K4.md").read_text()
     assert md.startswith("Settings: ") and '"seeds": [0]' in md
 
