@@ -42,3 +42,27 @@ def test_real_msrc_runs_through_papermill(tmp_path, msrc_root):
     assert s["settings"]["n_train"] == 8 and s["settings"]["n_val"] == 6 and s["settings"]["precision"] == "bf16"
     assert all(l["job"]["precision"] == "bf16" for l in lines)     # the parameter reached every run and set(s["summary"]) == {"baseline", "fbr"}
     assert (out / "cams.png").stat().st_size > 0 and (out / "nroi_clusters.png").stat().st_size > 0
+
+
+def test_msrc_refine_runs_through_papermill(tmp_path, msrc_root):
+    "msrc_refine end to end at toy size: one TAP-CAM (IRN) and one SEAM (PSA) run, masks of both splits on disk, the report's tables."
+    pm = Path(sys.executable).parent / "papermill"
+    out = tmp_path / "run"
+    cmd = [str(pm), "-k", "fbr_nb", "--cwd", str(ROOT / "nbs"), str(ROOT / "nbs" / "msrc_refine.ipynb"), str(tmp_path / "out.ipynb"),
+           "-p", "out_dir", str(out), "-y", "methods: [baseline, seam]", "-y", "seeds: [0]", "-p", "n_train", "8", "-p", "n_val", "3",
+           "-p", "epochs", "1", "-p", "size", "64", "-p", "bs", "4", "-p", "freeze_blocks", "4", "-y", "scales: [0.5]",
+           "-p", "aff_epochs", "1", "-p", "aff_size", "64", "-p", "n_fig", "2"]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-4000:]
+    import json
+    lines = [json.loads(l) for l in (out / "runs.jsonl").read_text().splitlines()]
+    assert sorted((l["job"]["method"], l["job"]["refine"]) for l in lines) == [("baseline", "irn"), ("seam", "psa")]
+    assert all(l["error"] is None for l in lines)
+    for l in lines:
+        for split, n in (("train", 8), ("val", 3)): assert len(list(Path(l["result"]["masks"][split]).glob("*.png"))) == n
+    s = json.loads((out / "summary.json").read_text())
+    assert s["settings"]["n_train"] == 8 and s["settings"]["refine_of"]["seam"] == "psa"
+    assert set(s["foreground_share"]) == {f"{m} {sp}" for m in ("baseline", "seam", "ground truth") for sp in ("train", "val")}
+    rep = (out / "report.md").read_text()
+    assert "### Foreground share of the masks" in rep and "### Affinity networks" in rep and "seam − baseline" in rep
+    assert (out / "seeds_to_masks.png").stat().st_size > 0 and (out / "masks.png").stat().st_size > 0
