@@ -19,8 +19,8 @@ __all__ = ['CLASS_ALIASES', 'TABLES', 'NOT_REPRODUCED', 'NOT_RUN_NOTES', 'SEED_V
            'TABLE2_REFINE', 'TABLE2_MASK_PAPER_ROWS', 'code_version', 'run_key', 'cached_run', 'tables_dir',
            'paper_table', 'run_variants', 'variant_summary', 'write_table', 'write_results', 'holdout_split',
            'load_train_val', 'git_commit', 'run_settings', 'write_per_class_table', 'bank_inert_flags', 'check_results',
-           'paired_ci_table', 'measure_overhead', 'collect_readme', 'table2_mask_variants', 'table2_paper',
-           'table_variants']
+           'paired_ci_table', 'measure_overhead', 'executed_link', 'collect_readme', 'table2_mask_variants',
+           'table2_paper', 'table_variants']
 
 # %% ../nbs/16_tables.ipynb #beca455c
 def _fingerprint_ds(ds) -> dict | None:
@@ -434,8 +434,18 @@ NOT_RUN_NOTES = {  # what a table's section says when the default `make tables` 
 SEED_VARIANTS = {  # the rows of Tables II-IV and C: the three presets of notebook 12, CRF on
     "TAP-CAM (no contrast)": ("baseline", {}), "PPC-style": ("ppc", {}), "FBR (PPC-based)": ("fbr", {})}
 
-def collect_readme(results_dir=None, out=None) -> str:
-    "Write `paper_tables/README.md` from the results files; returns its text."
+def executed_link(nb: str, executed_dir=None, prefix: str = "executed/") -> str | None:
+    """A Markdown line linking the executed copy `executed_dir/<nb>.ipynb` (`tools/run_experiment.py`; default
+    `paper_tables/executed`) with the commit and date it ran at; None when there is no copy."""
+    p = (Path(executed_dir) if executed_dir is not None else tables_dir() / "executed") / f"{nb}.ipynb"
+    if not p.exists(): return None
+    meta = json.loads(p.read_text()).get("metadata", {}).get("fbr_nb", {})
+    when = ", ".join(x for x in (f"commit `{meta['commit'][:7]}`" if meta.get("commit") else None, meta.get("date")) if x)
+    return f"Executed notebook with these results: [`{nb}`]({prefix}{nb}.ipynb)" + (f" ({when})." if when else ".")
+
+def collect_readme(results_dir=None, out=None, executed_dir=None) -> str:
+    """Write `paper_tables/README.md` from the results files; returns its text. Each section links the executed copy of
+    the notebook that made it when one is kept (`executed_link`)."""
     res = Path(results_dir) if results_dir is not None else tables_dir() / "results"
     lines = ["# paper_tables", "",
              "The paper's numbers (typed in once: `paper/*.csv`, see `paper/README.md`) next to ours, as measured by the",
@@ -447,6 +457,7 @@ def collect_readme(results_dir=None, out=None) -> str:
     for stem, title, nb in TABLES:
         lines += [f"## {title}", ""]
         f = res / f"{stem}.md"
+        if f.exists() and (link := executed_link(nb, executed_dir)): lines += [link, ""]
         lines += [f.read_text().strip(), ""] if f.exists() else \
             [NOT_RUN_NOTES.get(stem, f"Not run yet: `papermill nbs/{nb}.ipynb out.ipynb`."), ""]
     for title, why in NOT_REPRODUCED.items(): lines += [f"## {title}", "", why, ""]
