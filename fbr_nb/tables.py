@@ -434,14 +434,22 @@ NOT_RUN_NOTES = {  # what a table's section says when the default `make tables` 
 SEED_VARIANTS = {  # the rows of Tables II-IV and C: the three presets of notebook 12, CRF on
     "TAP-CAM (no contrast)": ("baseline", {}), "PPC-style": ("ppc", {}), "FBR (PPC-based)": ("fbr", {})}
 
-def executed_link(nb: str, executed_dir=None, prefix: str = "executed/") -> str | None:
+def executed_link(nb: str, executed_dir=None, prefix: str = "executed/", commit: str | None = None) -> str | None:
     """A Markdown line linking the executed copy `executed_dir/<nb>.ipynb` (`tools/run_experiment.py`; default
-    `paper_tables/executed`) with the commit and date it ran at; None when there is no copy."""
+    `paper_tables/executed`) with the commit and date it ran at; None when there is no copy, or when `commit` (the
+    commit a results file records) is given and the copy ran at another one: then the copy did not make those results."""
     p = (Path(executed_dir) if executed_dir is not None else tables_dir() / "executed") / f"{nb}.ipynb"
     if not p.exists(): return None
     meta = json.loads(p.read_text()).get("metadata", {}).get("fbr_nb", {})
+    if commit is not None and not (commit and str(meta.get("commit") or "").startswith(commit)): return None
     when = ", ".join(x for x in (f"commit `{meta['commit'][:7]}`" if meta.get("commit") else None, meta.get("date")) if x)
     return f"Executed notebook with these results: [`{nb}`]({prefix}{nb}.ipynb)" + (f" ({when})." if when else ".")
+
+def _results_commit(f: Path) -> str:
+    "The commit a results file's settings line records ('' when it records none: then no executed copy matches it)."
+    first = f.read_text().split("\n", 1)[0]
+    try: return str(json.loads(first[len("Settings: "):]).get("commit") or "") if first.startswith("Settings: ") else ""
+    except json.JSONDecodeError: return ""
 
 def collect_readme(results_dir=None, out=None, executed_dir=None) -> str:
     """Write `paper_tables/README.md` from the results files; returns its text. Each section links the executed copy of
@@ -457,7 +465,7 @@ def collect_readme(results_dir=None, out=None, executed_dir=None) -> str:
     for stem, title, nb in TABLES:
         lines += [f"## {title}", ""]
         f = res / f"{stem}.md"
-        if f.exists() and (link := executed_link(nb, executed_dir)): lines += [link, ""]
+        if f.exists() and (link := executed_link(nb, executed_dir, commit=_results_commit(f))): lines += [link, ""]
         lines += [f.read_text().strip(), ""] if f.exists() else \
             [NOT_RUN_NOTES.get(stem, f"Not run yet: `papermill nbs/{nb}.ipynb out.ipynb`."), ""]
     for title, why in NOT_REPRODUCED.items(): lines += [f"## {title}", "", why, ""]
