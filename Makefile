@@ -13,7 +13,7 @@ help:
 	@echo "make test   - install (once), then run every notebook's tests (nbdev_test) and tests/ (pytest)"
 	@echo "make demo   - install (once), then generate the embedded data, train baseline and +FBR, print the table"
 	@echo "make test-all - as test, including the cells flagged slow"
-	@echo "make tables - run every paper_tables notebook at its defaults (JOBS=2 at a time; ~2 h on 2 cores), keep their executed copies in paper_tables/executed/, then paper_tables/README.md"
+	@echo "make tables - run every paper_tables notebook at its defaults (JOBS=2 at a time; about 3 h on 2 cores, Table II with its PSA/IRN refinement over 1 h of it), keep their executed copies in paper_tables/executed/, then paper_tables/README.md"
 	@echo "make nbs-outputs - execute the method notebooks (nbs/NN*.ipynb) in place, the cells nbdev_test runs, and clean them: committed with outputs"
 	@echo "make docs   - render README + every notebook + the executed experiments + every module as HTML into _site/ (offline; open _site/index.html)"
 	@echo "make experiment NAME=table_overhead ARGS='-p size 64' - run one experiment notebook, keep its executed copy in paper_tables/executed/"
