@@ -68,9 +68,9 @@ def msrc_mask_job(method: str, seed: int, refine: str, data_root=None, out_dir=N
     cams = {"val": r.pop("cams")}; model = r.pop("model")
     t0 = time.time()
     cams["train"] = compute_cams(model, ev["train"], tuple(scales))
-    seeds_ = {"val": {k: r[k] for k in ("seed_miou", "bg_thresh", "cooc_share", "seed_iou")},
-              "train": {k: v for k, v in evaluate_cams(cams["train"], ev["train"], crf=False).items()
-                        if k in ("seed_miou", "bg_thresh", "cooc_share", "seed_iou")}}
+    kept = ("seed_miou", "bg_thresh", "cooc_share", "seed_iou")          # what each split's seed scores keep
+    rt = evaluate_cams(cams["train"], ev["train"], crf=False)
+    seeds_ = {split: {k: s[k] for k in kept} for split, s in (("val", r), ("train", rt))}
     t1 = time.time()
     tag, dev = f"{method}_s{seed}", train_kw.get("device")
     fb = train_kw.get("freeze_blocks", 0) if aff_freeze_blocks is None else aff_freeze_blocks
