@@ -7,7 +7,7 @@ STAMP := $(VENV)/.fbr_nb-installed
 # Pins that were seen to install together here (see DEVELOPERS.md / ../shared/notes/stack.md).
 PINS := "nbdev==2.4.14" "fastcore<2" "execnb<0.2" "ghapi<2" "fastai==2.8.7" torch==2.14.1 torchvision==0.29.1
 
-.PHONY: install test test-all demo tables export clean-nbs nbs-outputs docs experiment bench mutate help
+.PHONY: install test test-all demo tables table4 export clean-nbs nbs-outputs docs experiment bench mutate help
 
 help:
 	@echo "make test   - install (once), then run every notebook's tests (nbdev_test) and tests/ (pytest)"
@@ -16,6 +16,7 @@ help:
 	@echo "make tables - run every paper_tables notebook at its defaults (JOBS=2 at a time; about 3 h on 2 cores, Table II with its PSA/IRN refinement over 1 h of it), keep their executed copies in paper_tables/executed/, then paper_tables/README.md"
 	@echo "make nbs-outputs - execute the method notebooks (nbs/NN*.ipynb) in place, the cells nbdev_test runs, and clean them: committed with outputs"
 	@echo "make docs   - render README + every notebook + the executed experiments + every module as HTML into _site/ (offline; open _site/index.html)"
+	@echo "make table4 [COCO=/path/to/coco] - Table IV: table_segmentation on COCO (default: coco128, 3 seeds; about 30 min on 2 cores)"
 	@echo "make experiment NAME=table_overhead ARGS='-p size 64' - run one experiment notebook, keep its executed copy in paper_tables/executed/"
 	@echo "make bench  - the benchmarks in bench/ (ratios measured side by side)"
 	@echo "make mutate - mutation score of the method core (mutmut; EVERY=N samples every N-th mutant; not part of CI)"
@@ -74,6 +75,16 @@ nbs-outputs: $(STAMP)
 
 docs: $(STAMP)
 	source $(BIN)/activate && python tools/build_docs.py --out _site
+
+# Table IV: table_segmentation on COCO (default: the 126-image coco128 sample, every 4th image held out as val; give
+# COCO=/path/to/coco for COCO 2014, with COCO_ARGS= to drop the holdout), its executed copy kept as table_segmentation_coco.
+COCO ?= ../shared/data/coco128
+COCO_ARGS ?= -p holdout 4 -y "scales: [0.2, 0.3]"
+table4: $(STAMP)
+	mkdir -p paper_tables/results
+	source $(BIN)/activate && python tools/run_experiment.py --as table_segmentation_coco table_segmentation \
+	  -p data coco -p data_root $(abspath $(COCO)) $(COCO_ARGS)
+	source $(BIN)/activate && python -c "from fbr_nb.tables import collect_readme; collect_readme()"
 
 # One experiment notebook through papermill; its executed copy (stamped: commit, date, machine, parameters) replaces
 # paper_tables/executed/$(NAME).ipynb when the run succeeds. ARGS: papermill's -p / -y arguments.

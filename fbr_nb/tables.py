@@ -401,10 +401,10 @@ def measure_overhead(methods=("baseline", "ppc", "fbr"), n_classes: int = 20, si
     return out
 
 # %% ../nbs/16_tables.ipynb #ebc48661
-TABLES = [  # (results file stem, title, notebook)
+TABLES = [  # (results file stem, title, executed copy: the notebook, or <notebook>_<setting> for a second setting)
     ("table2_seeds", "Table II — seeds, CRF pseudo masks and PSA / IRN masks", "table_seeds"),
     ("table3_segmentation", "Table III — segmentation network on the pseudo masks (VOC-style val)", "table_segmentation"),
-    ("table4_coco_segmentation", "Table IV — segmentation on COCO", "table_segmentation"),
+    ("table4_coco_segmentation", "Table IV — segmentation on COCO", "table_segmentation_coco"),   # `make table4`
     ("table6_components", "Table VI — components", "ablation_components"),
     ("table7_heads", "Table VII — one vs two heads; pixel-to-pixel vs pixel-to-NROI", "ablation_heads"),
     ("table8_k", "Table VIII (left) — number of clusters K", "ablation_k"),
@@ -427,7 +427,7 @@ NOT_REPRODUCED = {
 }
 NOT_RUN_NOTES = {  # what a table's section says when the default `make tables` cannot produce it
     "table4_coco_segmentation": "Not run here: Table IV needs COCO 2014 (`annotations/instances_{train,val}2014.json` and "
-        "the images): `papermill nbs/table_segmentation.ipynb out.ipynb -p data coco -p data_root /path/to/coco`. "
+        "the images): `make table4 COCO=/path/to/coco` (`table_segmentation` with `-p data coco`). "
         "The COCO loader is tested on `../shared/data/coco128`, which has no val split. Paper (COCO 2014 val mIoU, "
         "DeepLab-v2): AMN 44.7, Ours (AMN-based) 45.6.",
 }

@@ -19,18 +19,22 @@ SUBSET = [ROOT / "nbs" / n for n in ("06_fb_contrast.ipynb", "00_config.ipynb", 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    "The subset, and a stamped copy of real_msrc standing in for its executed copy (executed/real_msrc.ipynb)."
+    """The subset, and stamped copies of real_msrc standing in for its executed copy (executed/real_msrc.ipynb) and for a run
+    of it in a second setting (`run_experiment.py --as real_msrc_big`)."""
     import nbformat
     tmp = tmp_path_factory.mktemp("docs")
     (tmp / "executed").mkdir()
     nb = run_experiment.stamp(nbformat.read(ROOT / "nbs" / "real_msrc.ipynb", as_version=4), "real_msrc", "ab" * 20, False,
                               "2026-01-01 00:00 UTC", "test machine")
     run_experiment.file_copy(nb, "real_msrc", tmp / "executed")
+    nb = run_experiment.stamp(nb, "real_msrc", "cd" * 20, False, "2026-01-02 00:00 UTC", "big machine")
+    run_experiment.file_copy(nb, "real_msrc_big", tmp / "executed")
     guide = tmp / "guide.md"
     guide.write_text("# A guide page\n\nThe FB loss is in `06_fb_contrast`; $e^{x}$ is an equation.\n\n![a picture](pic.svg)\n")
     (tmp / "pic.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>')
     out = tmp / "site"
-    return out, build_docs.build(out, SUBSET, executed=[tmp / "executed" / "real_msrc.ipynb"], guides=[guide])
+    return out, build_docs.build(out, SUBSET, executed=[tmp / "executed" / f for f in ("real_msrc_big.ipynb", "real_msrc.ipynb")],
+                               guides=[guide])
 
 
 def _soup(p):
@@ -41,16 +45,16 @@ def _soup(p):
 def test_one_page_per_notebook_and_module(site):
     out, files = site
     names = sorted(p.name for p in out.glob("*.html"))
-    assert names == sorted(["index.html", "docs_guide.html", "00_config.html", "06_fb_contrast.html", "real_msrc.html", "executed_real_msrc.html",
-                            "module_config.html", "module_fb_contrast.html"]), names
+    assert names == sorted(["index.html", "docs_guide.html", "00_config.html", "06_fb_contrast.html", "real_msrc.html", "executed_real_msrc_big.html",
+                            "executed_real_msrc.html", "module_config.html", "module_fb_contrast.html"]), names
     assert sorted(p.name for p in files) == names
 
 
 def test_sidebar_in_notebook_order_and_module_cross_links(site):
     out, _ = site
     nav = [a["href"] for a in _soup(out / "index.html").select("nav.fbr-nav a")]
-    assert nav == ["index.html", "docs_guide.html", "00_config.html", "06_fb_contrast.html", "real_msrc.html", "executed_real_msrc.html",
-                   "module_config.html", "module_fb_contrast.html"], nav
+    assert nav == ["index.html", "docs_guide.html", "00_config.html", "06_fb_contrast.html", "real_msrc.html", "executed_real_msrc_big.html",
+                   "executed_real_msrc.html", "module_config.html", "module_fb_contrast.html"], nav
     page = _soup(out / "06_fb_contrast.html")
     assert page.select_one("p.fbr-module a")["href"] == "module_fb_contrast.html"
     assert page.find("img", src=re.compile("^data:image/png;base64,")), "the committed figure is not on the page"
@@ -102,6 +106,11 @@ def test_experiment_page_links_its_executed_copy(site):
     assert any(a["href"] == "real_msrc.html" for a in page.select("main a[href]"))    # the stamp's link to its source
     assert "test machine" in page.get_text() and "abababababab" in page.get_text()
     assert [a["href"] for a in page.select("p.fbr-module a")] == ["real_msrc.html"]
+    # a second setting's copy is its own page, linked from the source after the default-settings copy
+    assert [a["href"] for p in hdr for a in p.find_all("a") if a["href"].startswith("executed_")] == \
+        ["executed_real_msrc.html", "executed_real_msrc_big.html"]
+    big = _soup(out / "executed_real_msrc_big.html")
+    assert "big machine" in big.get_text() and [a["href"] for a in big.select("p.fbr-module a")] == ["real_msrc.html"]
     fixed = build_docs._fix_links('<main><code>paper_tables/executed/table_overhead.ipynb</code> <code>nbs/table_overhead.ipynb</code>'
                                   '</main>', ROOT, out, {str(ROOT / "paper_tables/executed/table_overhead.ipynb"): "e.html",
                                                          "table_overhead.ipynb": "s.html"})

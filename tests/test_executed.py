@@ -28,7 +28,8 @@ def _pngs(nb):
 def test_executed_copy_is_stamped_and_has_its_source(p):
     nb = json.loads(p.read_text())
     meta = nb["metadata"]["fbr_nb"]
-    assert (ROOT / meta["source"]).exists() and meta["source"] == f"nbs/{p.name}", meta
+    src = Path(meta["source"])     # nbs/<p.name>, or nbs/<x>.ipynb for a copy <x>_<setting> run in a second setting (--as)
+    assert (ROOT / src).exists() and src.parent == Path("nbs") and (p.stem == src.stem or p.stem.startswith(src.stem + "_")), meta
     assert len(meta["commit"]) == 40 and meta["date"] and meta["machine"], meta
     first = "".join(nb["cells"][0]["source"])
     assert rx.STAMP_TAG in nb["cells"][0]["metadata"]["tags"] and meta["commit"][:12] in first, first
@@ -91,6 +92,24 @@ def test_run_stamps_shrinks_and_replaces_only_on_success(toy_repo, tmp_path):
     assert r.returncode != 0 and "papermill failed" in r.stderr and "is unchanged" in r.stderr, r.stderr[-2000:]
     assert (out / "toy.ipynb").read_bytes() == before                    # the previous copy survives a failed run
     assert sorted(p.name for p in out.iterdir()) == ["toy.ipynb"]        # and no temporary file is left beside it
+
+
+def test_second_setting_is_filed_under_its_own_name(toy_repo, tmp_path):
+    "`--as toy_big` keeps the default-settings copy and files the other setting's run beside it, naming its source."
+    repo, head = toy_repo
+    out = tmp_path / "executed"
+    assert _run("--nbs", repo / "nbs", "--out", out, "toy").returncode == 0
+    r = _run("--nbs", repo / "nbs", "--out", out, "--as", "toy_big", "toy", "-p", "n", "7")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert sorted(p.name for p in out.iterdir()) == ["toy.ipynb", "toy_big.ipynb"]
+    big, default = (json.loads((out / f).read_text()) for f in ("toy_big.ipynb", "toy.ipynb"))
+    assert big["metadata"]["fbr_nb"]["source"] == "nbs/toy.ipynb" and big["metadata"]["fbr_nb"]["parameters"] == {"n": 7}
+    assert "--as toy_big toy -p n 7" in big["metadata"]["fbr_nb"]["command"]
+    assert "result: 49" in json.dumps(big["cells"]) and "result: 9" in json.dumps(default["cells"])
+    for bad in ("other", "toy_", "toy_a/b"):                             # must name its source: <notebook>_<suffix>
+        r = _run("--nbs", repo / "nbs", "--out", out, "--as", bad, "toy")
+        assert r.returncode != 0 and f"--as {bad}" in r.stderr.strip().splitlines()[-1], (bad, r.stderr)
+    assert sorted(p.name for p in out.iterdir()) == ["toy.ipynb", "toy_big.ipynb"]
 
 
 def test_dirty_checkout_is_said(toy_repo, tmp_path):

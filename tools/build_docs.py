@@ -154,14 +154,18 @@ def build(out=ROOT / "_site", notebooks=None, readme=ROOT / "README.md", execute
                           src=p, nb=nb, module=mod))
         targets[p.name] = targets[p.stem] = targets[str(p)] = p.stem + ".html"
     stems = {p.stem for p in notebooks}
-    executed = [Path(p).resolve() for p in executed] if executed is not None else \
-        sorted(p for p in EXECUTED.glob("*.ipynb") if p.stem in stems)
+    executed = [Path(p).resolve() for p in executed] if executed is not None else sorted(EXECUTED.glob("*.ipynb"))
     for p in executed:
         nb = nbformat.read(p, as_version=4)
+        stamp = nb.metadata.get("fbr_nb", {})
+        source = Path(stamp.get("source") or p.name).stem   # a copy in a second setting (`--as`) names its source notebook
+        if source not in stems: continue
         pages.append(dict(kind="executed", html=f"executed_{p.stem}.html", label=p.stem, src=p, nb=nb, module=None,
-                          stamp=nb.metadata.get("fbr_nb", {})))
+                          stamp=stamp, source=source))
         targets[str(p)] = f"executed_{p.stem}.html"
-    runs = {pg["src"].stem: pg for pg in pages if pg["kind"] == "executed"}
+    runs = {}   # source notebook stem -> its executed copies, the default-settings copy first
+    for pg in sorted((pg for pg in pages if pg["kind"] == "executed"), key=lambda pg: pg["src"].stem != pg["source"]):
+        runs.setdefault(pg["source"], []).append(pg)
     for pg in list(pages):
         if pg["module"] and (ROOT / "fbr_nb" / f"{pg['module']}.py").exists():
             m = pg["module"]
@@ -180,16 +184,17 @@ def build(out=ROOT / "_site", notebooks=None, readme=ROOT / "README.md", execute
         else:
             hdr = "" if not pg["module"] else (f'<p class="fbr-module">Exports <a href="module_{pg["module"]}.html">'
                                                f'<code>fbr_nb.{pg["module"]}</code></a> (<code>fbr_nb/{pg["module"]}.py</code>).</p>')
-            if pg["kind"] == "papermill" and (run := runs.get(pg["src"].stem)):
-                st = run["stamp"]
-                hdr += (f'<p class="fbr-module">An experiment notebook, shown here as papermill runs it (no outputs). Its latest '
-                        f'executed copy, with the results: <a href="{run["html"]}">{html.escape(run["label"])}, executed</a> '
-                        f'(commit <code>{html.escape(str(st.get("commit") or "unknown")[:12])}</code>, {html.escape(str(st.get("date", "")))}).</p>')
+            if pg["kind"] == "papermill" and (copies := runs.get(pg["src"].stem)):
+                hdr += ('<p class="fbr-module">An experiment notebook, shown here as papermill runs it (no outputs). Its latest '
+                        'executed ' + ("copy" if len(copies) == 1 else "copies") + ', with the results: ' + "; ".join(
+                        f'<a href="{run["html"]}">{html.escape(run["label"])}, executed</a> (commit '
+                        f'<code>{html.escape(str(run["stamp"].get("commit") or "unknown")[:12])}</code>, '
+                        f'{html.escape(str(run["stamp"].get("date", "")))})' for run in copies) + '.</p>')
             elif pg["kind"] == "papermill":
                 hdr += ('<p class="fbr-module">An experiment notebook, shown here as papermill runs it (no outputs); no executed '
                         f'copy is kept yet (<code>python tools/run_experiment.py {html.escape(pg["src"].stem)}</code> makes one).</p>')
             elif pg["kind"] == "executed":
-                src = f'<a href="{pg["src"].stem}.html">{html.escape(pg["label"])}</a>' if pg["src"].stem in stems else html.escape(pg["label"])
+                src = f'<a href="{pg["source"]}.html">{html.escape(pg["source"])}</a>'
                 hdr = (f'<p class="fbr-module">The executed copy of {src} '
                        f'(paper_tables/executed/{html.escape(pg["src"].name)}), with its outputs as they ran.</p>')
             _page(exporter, pg["nb"], pages, pg["html"], hdr, pg["label"], pg["src"].parent, out, targets)

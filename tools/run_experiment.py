@@ -9,7 +9,11 @@ where. All executed copies together must stay within BUDGET_MB (tests/test_execu
 
     python tools/run_experiment.py table_overhead                       # its defaults
     python tools/run_experiment.py ablation_k -p K 4 -y "seeds: [0]"    # papermill's -p / -y / -f arguments
+    python tools/run_experiment.py --as table_segmentation_coco table_segmentation -p data coco ...   # a second setting
     python tools/run_experiment.py --adopt /work/runs/x/seam_msrc.ipynb --commit 1a2b3c4 --machine "1 x H200"
+
+`--as NAME_SUFFIX` files the copy of a notebook run in another setting (Table IV is `table_segmentation` on COCO) under its
+own name, `<notebook>_<suffix>`, next to the default-settings copy; its stamp still names the `nbs/` source.
 
 `--adopt` takes an executed copy made elsewhere (papermill's output of an `nbs/` notebook, at the commit `--commit`),
 stamps it the same way (date: papermill's end time, else the file's) and files it under its notebook's name.
@@ -118,11 +122,22 @@ def total_mb(out=OUT) -> float:
 def _utc(ts: float) -> str: return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def run(name: str, pm_args: list, nbs=ROOT / "nbs", out=OUT, dpi=DPI, max_width=MAX_WIDTH, kernel="fbr_nb") -> Path:
-    "papermill nbs/NAME.ipynb (--cwd nbs, -k kernel, figures at `dpi`), then stamp, shrink and file the executed copy."
+def copy_name(name: str, copy_as: str | None) -> str:
+    "The executed copy's file stem: `name`, or `copy_as` when it names a second setting of it (`<name>_<suffix>`)."
+    if copy_as is None or copy_as == name: return name
+    if not (copy_as.startswith(name + "_") and len(copy_as) > len(name) + 1 and copy_as.replace("_", "").isalnum()):
+        sys.exit(f"error: --as {copy_as}: must be {name}_<suffix> (letters, digits, _), so the copy names its source")
+    return copy_as
+
+
+def run(name: str, pm_args: list, nbs=ROOT / "nbs", out=OUT, dpi=DPI, max_width=MAX_WIDTH, kernel="fbr_nb",
+        copy_as: str | None = None) -> Path:
+    """papermill nbs/NAME.ipynb (--cwd nbs, -k kernel, figures at `dpi`), then stamp, shrink and file the executed copy
+    (as `copy_as`.ipynb when given: `copy_name`)."""
     import nbformat
     src = Path(nbs) / f"{name}.ipynb"
     if not src.exists(): sys.exit(f"error: no notebook {src}")
+    dest_name = copy_name(name, copy_as)
     commit, dirty = checkout_commit(Path(nbs))
     tmpdir = Path(tempfile.mkdtemp(prefix=f"run_experiment_{name}_"))
     ipydir = tmpdir / "ipython"; (ipydir / "profile_default" / "startup").mkdir(parents=True)
@@ -137,12 +152,13 @@ def run(name: str, pm_args: list, nbs=ROOT / "nbs", out=OUT, dpi=DPI, max_width=
     r = subprocess.run(cmd, env=env)
     if r.returncode != 0:
         sys.exit(f"error: papermill failed on {src} (exit {r.returncode}); its partial copy: {executed}; "
-                 f"{Path(out) / (name + '.ipynb')} is unchanged")
+                 f"{Path(out) / (dest_name + '.ipynb')} is unchanged")
     nb = nbformat.read(executed, as_version=4)
     shrink_images(nb, max_width)
-    command = "python tools/run_experiment.py " + " ".join(shlex.quote(a) for a in [name, *pm_args])
+    own = [] if dest_name == name else ["--as", dest_name]
+    command = "python tools/run_experiment.py " + " ".join(shlex.quote(a) for a in [*own, name, *pm_args])
     stamp(nb, name, commit, dirty, f"{_utc(t0)} (ran {time.time() - t0:.0f} s)", machine(), command)
-    dest = file_copy(nb, name, out)
+    dest = file_copy(nb, dest_name, out)
     shutil.rmtree(tmpdir, ignore_errors=True)
     return dest
 
@@ -177,23 +193,26 @@ def main(argv=None):
     ap.add_argument("--commit", help="with --adopt: the commit it ran at (required)")
     ap.add_argument("--machine", help="with --adopt: the machine / device it ran on, as text")
     ap.add_argument("--name", dest="adopt_name", help="with --adopt: the nbs/ notebook it was run from (default: papermill's record)")
+    ap.add_argument("--as", dest="copy_as", metavar="COPY", help="file the executed copy as COPY.ipynb, COPY = NAME_<suffix> "
+                    "(a second setting of NAME, e.g. table_segmentation_coco); default: NAME.ipynb")
     ap.add_argument("--out", default=str(OUT), help="folder of the executed copies (default: paper_tables/executed)")
     ap.add_argument("--nbs", default=str(ROOT / "nbs"), help=argparse.SUPPRESS)
     ap.add_argument("--dpi", type=int, default=DPI, help=f"figure dpi (default {DPI})")
     argv = list(sys.argv[1:] if argv is None else argv)
-    own = {"--adopt", "--commit", "--machine", "--name", "--out", "--nbs", "--dpi"}   # ours come before NAME; the rest is papermill's
+    own = {"--adopt", "--commit", "--machine", "--name", "--as", "--out", "--nbs", "--dpi"}   # ours come before NAME; the rest is papermill's
     i = 0
     while i < len(argv) and argv[i] in own | {"-h", "--help"}: i += 1 if argv[i] in ("-h", "--help") else 2
     a = ap.parse_args(argv[:i + 1] if i < len(argv) else argv)
     rest = argv[i + 1:]
     if a.adopt:
         if rest: ap.error(f"--adopt takes no papermill arguments: {rest}")
+        if a.copy_as: ap.error("--as is for runs; an adopted copy is filed under its notebook's name")
         if not a.commit: ap.error("--adopt needs --commit HASH (the commit the notebook ran at)")
         dest = adopt(a.adopt, a.commit, a.adopt_name or a.name, a.machine, a.out, a.nbs)
     else:
         if not a.name: ap.error("give the experiment notebook's NAME (or --adopt PATH --commit HASH)")
         if a.name.startswith("-"): ap.error(f"NAME comes first: {a.name}")
-        dest = run(a.name, rest, a.nbs, a.out, a.dpi)
+        dest = run(a.name, rest, a.nbs, a.out, a.dpi, copy_as=a.copy_as)
     mb = total_mb(a.out)
     print(f"{dest} ({dest.stat().st_size / 2**20:.2f} MB); all executed copies: {mb:.1f} MB of {BUDGET_MB} MB"
           + ("  OVER BUDGET: lower the figures' size or dpi" if mb > BUDGET_MB else ""))
