@@ -55,6 +55,8 @@ def toy_repo(tmp_path_factory):
     repo = tmp_path_factory.mktemp("repo")
     (repo / "nbs").mkdir()
     (repo / "nbs" / "toy.ipynb").write_text(json.dumps(TOY))
+    (repo / "paper_tables" / "results").mkdir(parents=True)
+    (repo / "paper_tables" / "results" / "table.md").write_text("a results file\n")
     git = lambda *a: subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *a], cwd=repo, check=True,
                                     capture_output=True)
     git("init", "-q"); git("add", "."); git("commit", "-qm", "toy")
@@ -119,6 +121,11 @@ def test_dirty_checkout_is_said(toy_repo, tmp_path):
     try: assert rx.checkout_commit(repo) == (head, True)
     finally: subprocess.run(["git", "checkout", "-q", "--", "nbs/toy.ipynb"], cwd=repo, check=True)
     assert rx.checkout_commit(repo) == (head, False)
+    # a results file rewritten by an earlier notebook of the same `make tables` is an output, not a change to what runs
+    r = repo / "paper_tables" / "results" / "table.md"
+    r.write_text("rewritten\n")
+    try: assert rx.checkout_commit(repo) == (head, False) and rx.checkout_commit(repo / "nbs") == (head, False)
+    finally: subprocess.run(["git", "checkout", "-q", "--", "paper_tables"], cwd=repo, check=True)
 
 
 def test_adopt_a_copy_made_elsewhere(toy_repo, tmp_path):

@@ -34,11 +34,18 @@ def _git(*args, cwd=ROOT):
     return r.stdout.strip() if r.returncode == 0 else None
 
 
+OUTPUTS = ("paper_tables/results", "paper_tables/executed", "paper_tables/README.md")   # what runs write, not what they run
+
+
 def checkout_commit(cwd=ROOT) -> tuple:
-    "(commit hash of HEAD, True if tracked files differ from it), or (None, None) outside a git checkout."
+    """(commit hash of HEAD, True if tracked files differ from it), or (None, None) outside a git checkout. The tables'
+    outputs (`OUTPUTS`) do not count: `make tables` rewrites them while its later notebooks are still to run."""
     head = _git("rev-parse", "HEAD", cwd=cwd)
     if head is None: return None, None
-    return head, bool(_git("status", "--porcelain", "--untracked-files=no", cwd=cwd))
+    top = _git("rev-parse", "--show-toplevel", cwd=cwd)
+    changed = _git("-C", top, "status", "--porcelain", "--untracked-files=no", "--", ".",
+                   *(f":(exclude){o}" for o in OUTPUTS), cwd=cwd)
+    return head, bool(changed)
 
 
 def resolve_commit(ref: str, cwd=ROOT) -> str:
