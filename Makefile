@@ -16,7 +16,7 @@ help:
 	@echo "make tables - run every paper_tables notebook at its defaults (JOBS=2 at a time; about 3 h on 2 cores, Table II with its PSA/IRN refinement over 1 h of it), keep their executed copies in paper_tables/executed/, then paper_tables/README.md"
 	@echo "make nbs-outputs - execute the method notebooks (nbs/NN*.ipynb) in place, the cells nbdev_test runs, and clean them: committed with outputs"
 	@echo "make docs   - render README + every notebook + the executed experiments + every module as HTML into _site/ (offline; open _site/index.html)"
-	@echo "make table4 [COCO=/path/to/coco] - Table IV: table_segmentation on COCO (default: coco128, 3 seeds; about 30 min on 2 cores)"
+	@echo "make table4 [COCO=/path/to/coco] - Table IV: table_segmentation on COCO (default: coco128, 3 seeds; 93 min on one core of a shared 2-core CPU)"
 	@echo "make experiment NAME=table_overhead ARGS='-p size 64' - run one experiment notebook, keep its executed copy in paper_tables/executed/"
 	@echo "make bench  - the benchmarks in bench/ (ratios measured side by side)"
 	@echo "make mutate - mutation score of the method core (mutmut; EVERY=N samples every N-th mutant; not part of CI)"
