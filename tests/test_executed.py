@@ -99,15 +99,16 @@ def test_run_stamps_shrinks_and_replaces_only_on_success(toy_repo, tmp_path):
 def test_second_setting_is_filed_under_its_own_name(toy_repo, tmp_path):
     "`--as toy_big` keeps the default-settings copy and files the other setting's run beside it, naming its source."
     repo, head = toy_repo
-    out = tmp_path / "executed"
-    assert _run("--nbs", repo / "nbs", "--out", out, "toy").returncode == 0
+    out = tmp_path / "executed"; out.mkdir()
+    default = json.dumps({"stands in for": "the default-settings copy"})
+    (out / "toy.ipynb").write_text(default)
     r = _run("--nbs", repo / "nbs", "--out", out, "--as", "toy_big", "toy", "-p", "n", "7")
     assert r.returncode == 0, r.stderr[-2000:]
     assert sorted(p.name for p in out.iterdir()) == ["toy.ipynb", "toy_big.ipynb"]
-    big, default = (json.loads((out / f).read_text()) for f in ("toy_big.ipynb", "toy.ipynb"))
+    assert (out / "toy.ipynb").read_text() == default                     # untouched
+    big = json.loads((out / "toy_big.ipynb").read_text())
     assert big["metadata"]["fbr_nb"]["source"] == "nbs/toy.ipynb" and big["metadata"]["fbr_nb"]["parameters"] == {"n": 7}
-    assert "--as toy_big toy -p n 7" in big["metadata"]["fbr_nb"]["command"]
-    assert "result: 49" in json.dumps(big["cells"]) and "result: 9" in json.dumps(default["cells"])
+    assert "--as toy_big toy -p n 7" in big["metadata"]["fbr_nb"]["command"] and "result: 49" in json.dumps(big["cells"])
     for bad in ("other", "toy_", "toy_a/b"):                             # must name its source: <notebook>_<suffix>
         r = _run("--nbs", repo / "nbs", "--out", out, "--as", bad, "toy")
         assert r.returncode != 0 and f"--as {bad}" in r.stderr.strip().splitlines()[-1], (bad, r.stderr)
