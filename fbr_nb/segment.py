@@ -21,6 +21,7 @@ from fastai.torch_core import set_seed, default_device
 from .backbone import Backbone
 from .data import SegTransform
 from .evaluate import ConfusionMatrix, load_mask_png
+from .train import EpochTable
 
 # %% auto #0
 __all__ = ['PseudoMaskDataset', 'SegNet', 'seg_loss', 'SegPairs', 'train_seg_model', 'predict_masks', 'evaluate_segmentation']
@@ -109,7 +110,7 @@ def train_seg_model(train_ds, valid_ds, mask_dir=None, backbone: str = "efficien
     model = SegNet(len(train_ds.classes) + 1, backbone, weights, pretrained, output_stride, atrous_rates,
                    freeze_blocks=freeze_blocks)
     learn = Learner(dls, model, loss_func=seg_loss, splitter=lambda m: m.param_groups())
-    if not progress: learn.remove_cb(ProgressCallback)
+    if not progress: learn.remove_cb(ProgressCallback); learn.add_cb(EpochTable())   # one aligned row per epoch
     learn.fit_one_cycle(epochs, slice(lr / 10, lr))
     return learn
 
